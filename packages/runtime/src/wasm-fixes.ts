@@ -49,17 +49,19 @@ function runOnCpu(kernelName: string, args: KernelArgs): KernelResult {
   if (!cpu || !cpuKernel) {
     throw new Error(`wasm fallback for ${kernelName}: the cpu backend or its kernel is not registered`);
   }
-  const cpuInputs: Record<string, tf.TensorInfo> = {};
   const temporaries: tf.TensorInfo[] = [];
-  for (const [name, info] of Object.entries(args.inputs)) {
-    if (!info) continue;
+  const toCpu = (info: tf.TensorInfo): tf.TensorInfo => {
     const copy = cpu.makeTensorInfo(info.shape, info.dtype, wasm.readSync(info.dataId));
-    cpuInputs[name] = copy;
     temporaries.push(copy);
-  }
+    return copy;
+  };
+  // Most kernels take a map of named inputs; a few (Einsum) take an array.
+  const cpuInputs = Array.isArray(args.inputs)
+    ? (args.inputs as tf.TensorInfo[]).map(toCpu)
+    : Object.fromEntries(Object.entries(args.inputs).filter(([, info]) => info).map(([name, info]) => [name, toCpu(info as tf.TensorInfo)]));
   try {
     const result = cpuKernel.kernelFunc({
-      inputs: cpuInputs,
+      inputs: cpuInputs as tf.NamedTensorInfoMap,
       attrs: args.attrs,
       backend: cpu as unknown as tf.KernelBackend,
     });
