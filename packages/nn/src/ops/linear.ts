@@ -1,0 +1,54 @@
+/**
+ * The linear-layer formulation: `y = x · W + b` over the last axis.
+ *
+ * @module
+ */
+import * as tf from '@tensorflow/tfjs';
+import { implementationFor } from './registry.js';
+
+/**
+ * `x · w` for 2-D `x` `[N, in]` and `w` `[in, out]`, with a gradient written as plain 2-D
+ * matMuls on explicitly transposed operands. Why: on wasm only `matMul(a, b)` without transpose
+ * flags takes the fast path (STACK.md; the flagged forms are 10–50× slower), and tfjs' own
+ * MatMul gradient uses the flags.
+ */
+const matMulPlainGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x, w),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const dy2 = dy as tf.Tensor2D;
+      return [tf.matMul(dy2, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy2)];
+    },
+  };
+}) as unknown as (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }) as (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+) => tf.Tensor2D;
+
+/** The signature of a linear implementation: `x` `[..., in]`, `w` `[in, out]`, optional `b` `[out]`. */
+export type LinearImplementation = (x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D) => tf.Tensor;
+
+function defaultLinear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+  const [inF, outF] = w.shape;
+  const lead = x.shape.slice(0, -1);
+  const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inF]) as tf.Tensor2D;
+  let y: tf.Tensor = matMulPlainGrad(x2, w);
+  if (b) y = tf.add(y, b);
+  return x.rank === 2 ? y : tf.reshape(y, [...lead, outF]);
+}
+
+/**
+ * `y = x · w + b` over the last axis of `x` (any rank ≥ 2). `w` is `[in, out]` (our layout; PyTorch
+ * stores `[out, in]`). Dispatches to the implementation registered for the current backend.
+ *
+ * @throws RangeError when the last axis of `x` is not `in`.
+ */
+export function linear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor {
+  const inF = w.shape[0];
+  if (x.shape[x.rank - 1] !== inF) {
+    throw new RangeError(`linear: expected the last axis of the input to be ${inF}, found shape [${x.shape.join(', ')}]`);
+  }
+  return implementationFor<LinearImplementation>('linear', defaultLinear)(x, w, b);
+}

@@ -1,0 +1,194 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, Rng } from '@swinmm/runtime';
+import {
+  Conv3d,
+  ConvTranspose3d,
+  Dropout,
+  DropPath,
+  gelu,
+  instanceNorm3d,
+  layerNorm,
+  linear,
+  conv3d,
+  windowAttention,
+  registerOpImplementation,
+  type LinearImplementation,
+} from '../src/index.js';
+
+function rand(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(Rng.fromSeed(seed).uniformArray(shape.reduce((a, b) => a * b, 1), -1, 1), shape);
+}
+
+function maxAbs(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).arraySync() as number);
+}
+
+beforeAll(async () => {
+  await initBackend('cpu', { log: () => {} });
+});
+
+describe('hot formulations', () => {
+  it('linear has the same value and gradients as tfjs matMul', () => {
+    const x = rand([2, 5, 4], 1);
+    const w = rand([4, 3], 2) as tf.Tensor2D;
+    const b = rand([3], 3) as tf.Tensor1D;
+    const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(linear(xx, ww as tf.Tensor2D, bb as tf.Tensor1D), rand([2, 5, 3], 4)));
+    const g = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(tf.mul(tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [10, 4]), ww as tf.Tensor2D), [2, 5, 3]), bb), rand([2, 5, 3], 4)));
+    expect(Math.abs((f(x, w, b).arraySync() as number) - (g(x, w, b).arraySync() as number))).toBeLessThan(1e-5);
+    const gf = tf.grads(f)([x, w, b]);
+    const gg = tf.grads(g)([x, w, b]);
+    gf.forEach((t, i) => expect(maxAbs(t, gg[i])).toBeLessThan(1e-5));
+    expect(() => linear(rand([2, 5], 1), w)).toThrow('linear: expected the last axis of the input to be 4, found shape [2, 5]');
+  });
+
+  it('conv3d k1, k2 s2 and k3 agree with a direct loop over PyTorch semantics', () => {
+    const x = rand([1, 4, 4, 2, 3], 5) as tf.Tensor5D;
+    const xs = x.arraySync() as number[][][][][];
+    for (const [k, stride, padding] of [
+      [1, 1, 0],
+      [2, 2, 0],
+      [3, 1, 1],
+    ]) {
+      const w = rand([k, k, k, 3, 2], 6 + k) as tf.Tensor5D;
+      const ws = w.arraySync() as number[][][][][];
+      const y = conv3d(x, w, undefined, { stride, padding });
+      const ys = y.arraySync() as number[][][][][];
+      const out = [4, 4, 2].map((s) => Math.floor((s + 2 * padding - k) / stride) + 1);
+      expect(y.shape).toEqual([1, ...out, 2]);
+      let worst = 0;
+      for (let i = 0; i < out[0]; i++)
+        for (let j = 0; j < out[1]; j++)
+          for (let l = 0; l < out[2]; l++)
+            for (let o = 0; o < 2; o++) {
+              let s = 0;
+              for (let a = 0; a < k; a++)
+                for (let b = 0; b < k; b++)
+                  for (let c = 0; c < k; c++) {
+                    const p = [i * stride + a - padding, j * stride + b - padding, l * stride + c - padding];
+                    if (p[0] < 0 || p[1] < 0 || p[2] < 0 || p[0] >= 4 || p[1] >= 4 || p[2] >= 2) continue;
+                    for (let ci = 0; ci < 3; ci++) s += xs[0][p[0]][p[1]][p[2]][ci] * ws[a][b][c][ci][o];
+                  }
+              worst = Math.max(worst, Math.abs(s - ys[0][i][j][l][o]));
+            }
+      expect(worst).toBeLessThan(1e-5);
+    }
+  });
+
+  it('ConvTranspose3d (k2 s2) matches PyTorch semantics from a PyTorch-layout weight, with gradients', () => {
+    const layer = new ConvTranspose3d(3, 2, { rng: Rng.fromSeed(3) });
+    const wt = rand([3, 2, 2, 2, 2], 9); // PyTorch [in, out, kd, kh, kw]
+    layer.loadStateDict({ weight: wt });
+    const x = rand([1, 2, 3, 1, 3], 10);
+    const y = layer.forward(x);
+    expect(y.shape).toEqual([1, 4, 6, 2, 2]);
+    const xs = x.arraySync() as number[][][][][];
+    const ws = wt.arraySync() as number[][][][][];
+    const ys = y.arraySync() as number[][][][][];
+    let worst = 0;
+    for (let i = 0; i < 4; i++)
+      for (let j = 0; j < 6; j++)
+        for (let l = 0; l < 2; l++)
+          for (let o = 0; o < 2; o++) {
+            let s = 0;
+            for (let ci = 0; ci < 3; ci++) s += xs[0][i >> 1][j >> 1][l >> 1][ci] * ws[ci][o][i & 1][j & 1][l & 1];
+            worst = Math.max(worst, Math.abs(s - ys[0][i][j][l][o]));
+          }
+    expect(worst).toBeLessThan(1e-6);
+    const g = tf.variableGrads(() => tf.sum(tf.square(layer.forward(x))) as tf.Scalar, [layer.weight]);
+    expect(g.grads[layer.weight.name].shape).toEqual([2, 2, 2, 2, 3]);
+    layer.dispose();
+  });
+
+  it('Conv3d layer checks the input channels', () => {
+    const c = new Conv3d(2, 3, 3);
+    expect(() => c.forward(tf.zeros([1, 4, 4, 4, 5]))).toThrow('Conv3d: expected an input [B, X, Y, Z, 2], found shape [1, 4, 4, 4, 5]');
+    c.dispose();
+  });
+
+  it('window attention equals a direct per-head softmax computation', () => {
+    const bw = 4;
+    const n = 5;
+    const heads = 2;
+    const hd = 3;
+    const qkv = rand([bw, n, 3 * heads * hd], 11) as tf.Tensor3D;
+    const bias = rand([heads, n, n], 12) as tf.Tensor3D;
+    const mask = tf.tensor3d(Array.from({ length: 2 * n * n }, (_, i) => (i % 3 === 0 ? -100 : 0)), [2, n, n]);
+    const scale = hd ** -0.5;
+    const y = windowAttention({ qkv, heads, bias, mask, scale });
+    const q = qkv.arraySync();
+    const bs = bias.arraySync();
+    const ms = mask.arraySync();
+    const ys = y.arraySync();
+    let worst = 0;
+    for (let w = 0; w < bw; w++)
+      for (let h = 0; h < heads; h++)
+        for (let i = 0; i < n; i++) {
+          const logits = Array.from({ length: n }, (_, j) => {
+            let s = 0;
+            for (let d = 0; d < hd; d++) s += q[w][i][h * hd + d] * scale * q[w][j][heads * hd + h * hd + d];
+            return s + bs[h][i][j] + ms[w % 2][i][j];
+          });
+          const m = Math.max(...logits);
+          const e = logits.map((l) => Math.exp(l - m));
+          const z = e.reduce((a, b) => a + b, 0);
+          for (let d = 0; d < hd; d++) {
+            let o = 0;
+            for (let j = 0; j < n; j++) o += (e[j] / z) * q[w][j][2 * heads * hd + h * hd + d];
+            worst = Math.max(worst, Math.abs(o - ys[w][i][h * hd + d]));
+          }
+        }
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('a registered implementation replaces the default for its backend only', () => {
+    let calls = 0;
+    const impl: LinearImplementation = (x, w) => {
+      calls++;
+      return tf.matMul(x as tf.Tensor2D, w);
+    };
+    registerOpImplementation('linear', 'cpu', impl);
+    linear(tf.ones([2, 3]), tf.ones([3, 1]) as tf.Tensor2D);
+    registerOpImplementation('linear', 'wasm', impl);
+    registerOpImplementation('linear', 'cpu', undefined);
+    linear(tf.ones([2, 3]), tf.ones([3, 1]) as tf.Tensor2D);
+    registerOpImplementation('linear', 'wasm', undefined);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('functional layers', () => {
+  it('gelu is the exact erf form', () => {
+    const y = gelu(tf.tensor1d([-3, -1, 0, 0.5, 2])).arraySync() as number[];
+    // 0.5·x·(1+erf(x/√2)) computed in float64
+    const ref = [-0.004049694285, -0.158655253931, 0, 0.345731436464, 1.954499736104];
+    y.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(2e-6));
+  });
+
+  it('layerNorm and instanceNorm3d normalise with biased variance and eps 1e-5', () => {
+    const x = tf.tensor2d([[1, 2, 3, 6]]);
+    const y = layerNorm(x, tf.tensor1d([2, 2, 2, 2]), tf.tensor1d([1, 1, 1, 1])).arraySync() as number[][];
+    const mean = 3;
+    const v = (4 + 1 + 0 + 9) / 4;
+    [1, 2, 3, 6].forEach((xi, i) => expect(y[0][i]).toBeCloseTo(((xi - mean) / Math.sqrt(v + 1e-5)) * 2 + 1, 5));
+    const vol = rand([2, 3, 2, 2, 4], 13);
+    const n = instanceNorm3d(vol);
+    const { mean: m, variance } = tf.moments(n, [1, 2, 3]);
+    expect(tf.max(tf.abs(m)).arraySync()).toBeLessThan(1e-6);
+    expect(tf.max(tf.abs(tf.sub(variance, 1))).arraySync()).toBeLessThan(1e-3);
+  });
+
+  it('dropout and drop-path act only in training mode and repeat with the same seed', () => {
+    const x = tf.ones([4, 50]);
+    const d1 = new Dropout(0.5, { rng: Rng.fromSeed(3) });
+    const d2 = new Dropout(0.5, { rng: Rng.fromSeed(3) });
+    const a = d1.forward(x).dataSync();
+    expect(Array.from(d2.forward(x).dataSync())).toEqual(Array.from(a));
+    expect(new Set(a)).toEqual(new Set([0, 2]));
+    d1.eval();
+    expect(d1.forward(x)).toBe(x);
+    const dp = new DropPath(0.5, { rng: Rng.fromSeed(4) });
+    const rows = dp.forward(x).arraySync() as number[][];
+    rows.forEach((r) => expect(new Set(r).size).toBe(1));
+  });
+});
