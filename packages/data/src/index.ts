@@ -3,7 +3,9 @@
  *
  * - {@link Volume}: voxels indexed `[x][y][z]` (z fastest) with RAS geometry, as nibabel/MONAI see them;
  * - geometry helpers: {@link createVolume}, {@link affineFromGeometry}, {@link geometryFromAffine},
- *   {@link orientationCode}, {@link compareGrids}.
+ *   {@link orientationCode}, {@link compareGrids};
+ * - image I/O through itk-wasm: {@link readVolume} (float32), {@link readLabel} (integer label maps),
+ *   {@link writeVolume}; NIfTI, NRRD, MetaImage and more, with files checked before reading.
  *
  * @packageDocumentation
  */
@@ -24,3 +26,18 @@ export {
   type VolumeInit,
   type GridDifference,
 } from './geometry.js';
+export {
+  readVolume,
+  readLabel,
+  writeVolume,
+  volumeFromItkImage,
+  labelFromItkImage,
+  itkImageFromVolume,
+  checkLabelValues,
+  type LabelArray,
+  type ReadVolumeOptions,
+  type ReadLabelOptions,
+  type WriteVolumeOptions,
+  type FileFacts,
+} from './io.js';
+export { checkImageFile, niftiBestAffine, formatOf, DataFileError, type ImageFormat, type NiftiHeaderInfo, type NonFiniteVoxels } from './file-check.js';
