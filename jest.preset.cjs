@@ -25,6 +25,8 @@ module.exports = function jestPreset(options = {}) {
     },
     moduleNameMapper: {
       '^@swinmm/([a-z0-9-]+)$': path.join(root, 'packages/$1/src/index.ts'),
+      // Subpath exports (e.g. '@swinmm/transforms/tensor') map to src/<subpath>/index.ts.
+      '^@swinmm/([a-z0-9-]+)/([a-z0-9-]+)$': path.join(root, 'packages/$1/src/$2/index.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 120000,
