@@ -41,3 +41,17 @@ export {
   type FileFacts,
 } from './io.js';
 export { checkImageFile, niftiBestAffine, formatOf, DataFileError, type ImageFormat, type NiftiHeaderInfo, type NonFiniteVoxels } from './file-check.js';
+export { readVolumeInfo, type VolumeInfo } from './io.js';
+export {
+  parseManifest,
+  loadManifest,
+  validateManifest,
+  openManifest,
+  ManifestError,
+  MANIFEST_SPLITS,
+  type DatasetManifest,
+  type ManifestEntry,
+  type ManifestSplit,
+  type ManifestProblem,
+  type ValidateManifestOptions,
+} from './manifest.js';

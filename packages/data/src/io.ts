@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Image } from 'itk-wasm';
 import { checkImageFile, DataFileError, niftiBestAffine, type NonFiniteVoxels } from './file-check.js';
-import { compareGrids, createVolume, geometryFromAffine } from './geometry.js';
+import { affineFromGeometry, compareGrids, createVolume, geometryFromAffine } from './geometry.js';
 import type { Vec3, Volume, VoxelArray } from './volume.js';
 
 /** Integer arrays a label map may hold. */
@@ -52,12 +52,12 @@ function describeError(err: unknown): string {
 }
 
 /** Reads a file with itk-wasm after the up-front checks; returns the ITK image and the nibabel affine for NIfTI. */
-async function readItk(path: string): Promise<{ image: Image; niftiAffine?: number[][]; nonFinite?: NonFiniteVoxels }> {
+async function readItk(path: string, informationOnly = false): Promise<{ image: Image; niftiAffine?: number[][]; nonFinite?: NonFiniteVoxels }> {
   const checked = await checkImageFile(path);
   const io = await loadImageIo();
   let image: Image;
   try {
-    image = await io.readImageNode(path);
+    image = await io.readImageNode(path, { informationOnly });
   } catch (err) {
     throw new DataFileError(path, `itk-wasm could not read it (${describeError(err)})`);
   }
@@ -269,6 +269,35 @@ export function checkLabelValues(data: ArrayLike<number>, shape: readonly number
 export async function readVolume(path: string, options: ReadVolumeOptions = {}): Promise<Volume<Float32Array>> {
   const { image, niftiAffine, nonFinite } = await readItk(path);
   return volumeFromItkImage(image, path, { ...options, niftiAffine, nonFinite });
+}
+
+/** The grid of an image file and how its voxels are stored, without the voxels. */
+export interface VolumeInfo {
+  /** The file. */
+  source: string;
+  /** Size along x, y, z. */
+  shape: Vec3;
+  /** Voxel size in mm. */
+  spacing: Vec3;
+  /** RAS position of voxel (0, 0, 0). */
+  origin: Vec3;
+  /** RAS direction cosines (columns per voxel axis). */
+  direction: number[][];
+  /** 4×4 RAS voxel-to-world matrix. */
+  affine: number[][];
+  /** Stored voxel type as itk-wasm names it (`'int16'`, `'float32'`, …). */
+  componentType: string;
+}
+
+/**
+ * Reads only the geometry of an image file (after the same file checks as {@link readVolume}), e.g.
+ * to check that an image and its label map share a grid before any voxels are loaded.
+ */
+export async function readVolumeInfo(path: string): Promise<VolumeInfo> {
+  const { image, niftiAffine } = await readItk(path, true);
+  const g = rasGeometry(image, path, niftiAffine);
+  const affine = affineFromGeometry(g.spacing, g.origin, g.direction);
+  return { source: path, shape: g.size, spacing: g.spacing, origin: g.origin, direction: g.direction, affine, componentType: image.imageType.componentType };
 }
 
 /**
