@@ -55,3 +55,14 @@ export {
   type ManifestProblem,
   type ValidateManifestOptions,
 } from './manifest.js';
+export {
+  VolumeLoader,
+  type Sample,
+  type LoaderRng,
+  type PrepareTransform,
+  type RandomTransform,
+  type LoaderOptions,
+  type LoaderCacheOptions,
+  type LoadedVolume,
+  type LoaderProgress,
+} from './loader.js';
