@@ -7,6 +7,10 @@
  * - Key mappings per checkpoint source ({@link KEY_MAPPINGS}: `ddp`, `swinmm-pretrain`,
  *   `swinunetr-ssl`, `plain`, `auto`) and load reports ({@link planLoad}, {@link formatLoadReport}).
  * - Optimizer state ({@link readOptimizerState}, {@link nameOptimizerState}).
+ * - Modules: {@link loadIntoModule} (checked load with a report), {@link exportSafetensors}
+ *   (PyTorch names, layouts and buffers), {@link convertToSafetensors}.
+ * - Our checkpoint container for resuming: {@link writeCheckpoint} / {@link readCheckpoint}
+ *   (safetensors + JSON, atomic writes).
  *
  * @packageDocumentation
  */
@@ -65,3 +69,26 @@ export {
   type TorchParamGroup,
   type TorchAdamState,
 } from './optimizer.js';
+export {
+  loadIntoModule,
+  moduleStateDict,
+  moduleBuffers,
+  checkBuffers,
+  exportSafetensors,
+  relativePositionIndex,
+  safetensorsToStateDict,
+  stateDictToSafetensors,
+  WeightsLoadError,
+  type LoadIntoModuleOptions,
+  type ExportOptions,
+} from './module-io.js';
+export {
+  writeCheckpoint,
+  readCheckpoint,
+  writeFileAtomic,
+  checkpointPaths,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type CheckpointContents,
+} from './checkpoint.js';
+export { readWeightsFile, convertToSafetensors, type ConvertOptions, type ConvertResult, type WeightsFile } from './convert.js';

@@ -63,6 +63,11 @@ export interface WeightsLoadReport {
   renamed: number;
   /** The wrapper key the state dict was under, or null. */
   wrapper: string | null;
+  /**
+   * Recomputed buffers whose values in the checkpoint differ from the model's (e.g. another
+   * window size); filled by `loadIntoModule`, empty otherwise.
+   */
+  constantMismatch: string[];
   /** True when nothing is missing, unexpected or mismatched (a strict load would succeed). */
   clean: boolean;
 }
@@ -119,6 +124,7 @@ export function planLoad(target: LoadTarget, mapped: MappedStateDict | { tensors
     pretrainingHeads: unexpected.filter((n) => heads.has(n)),
     renamed: 'renamed' in mapped ? mapped.renamed.length : 0,
     wrapper: 'wrapper' in mapped ? mapped.wrapper : null,
+    constantMismatch: [],
     clean: missing.length === 0 && unexpected.length === 0 && mismatched.length === 0,
   };
 }
@@ -154,6 +160,9 @@ export function formatLoadReport(r: WeightsLoadReport, maxNames = 20): string {
         maxNames,
       ),
     );
+  }
+  if (r.constantMismatch.length) {
+    lines.push('  recomputed buffers that differ from the model (another window size?):', list(r.constantMismatch, maxNames));
   }
   if (r.loaded.length === 0) lines.push('WARNING: no parameter was loaded (wrong --source key mapping or wrong model?)');
   return lines.join('\n');
