@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.cjs')(), displayName: 'metrics' };
+module.exports = { ...require('../../jest.preset.cjs')({ keepDynamicImport: true }), displayName: 'metrics' };

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { evaluateSegmentation } from '../src/index.js';
-import { readNiftiLabels } from './nifti.js';
+import { readLabel } from '@swinmm/data';
 
 interface ShiftRecord {
   classes: number[];
@@ -22,7 +22,13 @@ const ref = JSON.parse(readFileSync(join(fixtures, 'realdata_itk_kmeans.json'), 
   metric_settings: string;
   label: { shape: number[] };
 };
-const label = readNiftiLabels(join(fixtures, 'KmeansTest_T1KmeansPrelimSegmentation.nii.gz'));
+// readLabel keeps nibabel's array order ([i][j][k] as stored, k fastest): the order the fixture's
+// shifts were applied in.
+let label: { data: ArrayLike<number>; shape: [number, number, number]; spacing: [number, number, number] };
+beforeAll(async () => {
+  const v = await readLabel(join(fixtures, 'KmeansTest_T1KmeansPrelimSegmentation.nii.gz'));
+  label = { data: v.data, shape: v.shape, spacing: v.spacing };
+});
 
 /** The fixture's perturbation: pert[i+a, j+b, k+c] = lab[i, j, k] on the array as stored, zero fill. */
 function shifted(a: number, b: number, c: number): Uint8Array {
