@@ -1,0 +1,11 @@
+/**
+ * Every `swinmm` command, in the order `--help` lists them. To add one, write
+ * `commands/<name>.ts` exporting a `Command` and add it here.
+ *
+ * @module
+ */
+import type { Command } from '../command.js';
+import { convertCommand } from './convert.js';
+
+/** The commands of `swinmm`. */
+export const COMMANDS: readonly Command[] = [convertCommand];
