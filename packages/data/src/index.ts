@@ -66,3 +66,4 @@ export {
   type LoadedVolume,
   type LoaderProgress,
 } from './loader.js';
+export { readDicomSeries } from './dicom.js';

@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Image } from 'itk-wasm';
+import { readDicomSeries } from './dicom.js';
 import { checkImageFile, DataFileError, niftiBestAffine, type NonFiniteVoxels } from './file-check.js';
 import { affineFromGeometry, compareGrids, createVolume, geometryFromAffine } from './geometry.js';
 import type { Vec3, Volume, VoxelArray } from './volume.js';
@@ -42,6 +43,14 @@ let imageIo: Promise<ImageIo> | undefined;
 function loadImageIo(): Promise<ImageIo> {
   imageIo ??= import('@itk-wasm/image-io');
   return imageIo;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function describeError(err: unknown): string {
@@ -264,9 +273,14 @@ export function checkLabelValues(data: ArrayLike<number>, shape: readonly number
  * Reads an image volume (.nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, and whatever else itk-wasm
  * reads) as float32, indexed `[x][y][z]` with RAS geometry exactly as nibabel/MONAI report it.
  * The file is checked first (existence, complete gzip stream, NIfTI magic and length); 4-D,
- * multi-component and non-finite data are errors that name the file.
+ * multi-component and non-finite data are errors that name the file. A folder is read as a
+ * DICOM series (see {@link readDicomSeries}).
  */
 export async function readVolume(path: string, options: ReadVolumeOptions = {}): Promise<Volume<Float32Array>> {
+  if (await isDirectory(path)) {
+    // A folder is a DICOM series (GDCM itself is loaded only then).
+    return readDicomSeries(path, options);
+  }
   const { image, niftiAffine, nonFinite } = await readItk(path);
   return volumeFromItkImage(image, path, { ...options, niftiAffine, nonFinite });
 }
