@@ -96,7 +96,7 @@ describe('swinmm dispatcher', () => {
     expect(io3.stderr[0]).toMatch(/Unknown option '--bogus'/);
     const io4 = capture();
     expect(await runCli(['convert', MINI, 'b.bin'], io4)).toBe(2);
-    expect(io4.stderr[0]).toContain('the output must end with .safetensors, found "b.bin"');
+    expect(io4.stderr[0]).toContain('the output must end with .safetensors, .pt or .pth, found "b.bin"');
     const io5 = capture();
     expect(await runCli(['convert', MINI, join(dir, 'x.safetensors'), '--model', 'nope'], io5, commands)).toBe(2);
     expect(io5.stderr[0]).toContain('--model nope: unknown model (presets: mini-3; or pass a JSON config file)');
@@ -117,6 +117,20 @@ describe('swinmm convert', () => {
     for (const [k, e] of read) {
       const d = e.data;
       expect(createHash('sha256').update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)).digest('hex')).toBe(SHA[k]);
+    }
+  });
+
+  it('converts both ways: .pt → .pt (wrapped) → .safetensors stays bit-exact', async () => {
+    const pt = join(dir, 'back.pt');
+    const io = capture();
+    expect(await runCli(['convert', MINI, pt, '--wrap', 'state_dict'], io)).toBe(0);
+    const out = join(dir, 'back.safetensors');
+    const io2 = capture();
+    expect(await runCli(['convert', pt, out], io2)).toBe(0);
+    // Our .pt holds names without "module.": the auto mapping leaves them as they are.
+    expect(io2.stdout.join('\n')).toContain('key mapping: plain; 6 tensor(s); 0 renamed; state dict under "state_dict"');
+    for (const [k, e] of readSafetensors(new Uint8Array(readFileSync(out)))) {
+      expect(createHash('sha256').update(new Uint8Array(e.data.buffer, e.data.byteOffset, e.data.byteLength)).digest('hex')).toBe(SHA[k]);
     }
   });
 

@@ -1,7 +1,7 @@
 /**
- * `convertToSafetensors`: a PyTorch checkpoint (or a safetensors file) → a safetensors file with
- * PyTorch names and layouts, through a source key mapping and, when a model is given, a checked
- * load that reports what matched.
+ * `convertCheckpoint`: a PyTorch checkpoint or a safetensors file → a safetensors file (or, the
+ * other way, a `torch.save` file) with PyTorch names and layouts, through a source key mapping
+ * and, when a model is given, a checked load that reports what matched.
  *
  * @module
  */
@@ -16,8 +16,9 @@ import { PyDict, type PyValue } from './pickle.js';
 import type { WeightsLoadReport } from './report.js';
 import { KEY_MAPPINGS, type CheckpointSource, type MappedStateDict, type TorchStateDict } from './state-dict.js';
 import { parseTorchCheckpoint } from './torch-checkpoint.js';
+import { stateDictValue, writeTorchCheckpoint } from './torch-writer.js';
 
-/** Options for {@link readWeightsFile} and {@link convertToSafetensors}. */
+/** Options for {@link readWeightsFile} and {@link convertCheckpoint}. */
 export interface ConvertOptions {
   /** The key mapping (default `auto`). */
   source?: CheckpointSource;
@@ -27,6 +28,11 @@ export interface ConvertOptions {
   strict?: boolean;
   /** Extra globals to accept as inert objects (see `ReadTorchCheckpointOptions.opaqueGlobals`). */
   opaqueGlobals?: readonly string[];
+  /**
+   * For `.pt`/`.pth` outputs: the key to wrap the state dict under (e.g. `state_dict`, what
+   * SwinMM's loaders read); default none (a bare state dict for `model.load_state_dict(torch.load(f))`).
+   */
+  wrapper?: string;
 }
 
 /** A weights file read and mapped. */
@@ -85,7 +91,7 @@ export async function readWeightsFile(file: string, options: ConvertOptions = {}
   return { mapped, optimizer, optimizerError, info, format: 'torch' };
 }
 
-/** What {@link convertToSafetensors} did. */
+/** What {@link convertCheckpoint} did. */
 export interface ConvertResult {
   /** The file as read and mapped. */
   input: WeightsFile;
@@ -98,13 +104,14 @@ export interface ConvertResult {
 }
 
 /**
- * Convert a checkpoint to safetensors (PyTorch names and layouts; dtypes kept as in the file).
+ * Convert a checkpoint (`.pt`/`.pth` or `.safetensors`) to safetensors, or to a `torch.save` file
+ * when `output` ends with `.pt`/`.pth`; PyTorch names and layouts, dtypes kept as in the input.
  *
  * Without a model every mapped tensor is written. With a model the weights are loaded into it
  * (strictly if asked) and only what the model uses is written: its loaded parameters and the
  * buffers it recomputes; everything else is listed in the report.
  */
-export async function convertToSafetensors(input: string, output: string, options: ConvertOptions = {}): Promise<ConvertResult> {
+export async function convertCheckpoint(input: string, output: string, options: ConvertOptions = {}): Promise<ConvertResult> {
   const file = await readWeightsFile(input, options);
   let report: WeightsLoadReport | null = null;
   let tensors: TorchStateDict = file.mapped.tensors;
@@ -114,9 +121,9 @@ export async function convertToSafetensors(input: string, output: string, option
     tensors = new Map([...tensors].filter(([k]) => keep.has(k)));
   }
   if (tensors.size === 0) throw new WeightsFormatError(`${input}: nothing to write (no tensor ${options.model ? 'matched the model' : 'in the file'})`);
-  const bytes = writeSafetensors(stateDictToSafetensors(tensors), {
-    metadata: { format: 'pt', source: path.basename(input), mapping: file.mapped.mapping },
-  });
+  const bytes = /\.(pt|pth)$/.test(output)
+    ? writeTorchCheckpoint(stateDictValue(tensors, options.wrapper))
+    : writeSafetensors(stateDictToSafetensors(tensors), { metadata: { format: 'pt', source: path.basename(input), mapping: file.mapped.mapping } });
   await fs.mkdir(path.dirname(path.resolve(output)), { recursive: true });
   await writeFileAtomic(output, bytes);
   return { input: file, report, written: [...tensors.keys()], bytes: bytes.length };

@@ -8,7 +8,7 @@
  *   `swinunetr-ssl`, `plain`, `auto`) and load reports ({@link planLoad}, {@link formatLoadReport}).
  * - Optimizer state ({@link readOptimizerState}, {@link nameOptimizerState}).
  * - Modules: {@link loadIntoModule} (checked load with a report), {@link exportSafetensors}
- *   (PyTorch names, layouts and buffers), {@link convertToSafetensors}.
+ *   (PyTorch names, layouts and buffers), {@link convertCheckpoint}, {@link writeTorchCheckpoint}.
  * - Our checkpoint container for resuming: {@link writeCheckpoint} / {@link readCheckpoint}
  *   (safetensors + JSON, atomic writes).
  *
@@ -44,6 +44,7 @@ export {
   type TorchDtype,
   type TorchTensorData,
 } from './tensor.js';
+export { writeTorchCheckpoint, stateDictValue, type WriteTorchCheckpointOptions } from './torch-writer.js';
 export { readTorchCheckpoint, parseTorchCheckpoint, type TorchCheckpoint, type ReadTorchCheckpointOptions } from './torch-checkpoint.js';
 export {
   extractStateDict,
@@ -91,4 +92,4 @@ export {
   CHECKPOINT_VERSION,
   type CheckpointContents,
 } from './checkpoint.js';
-export { readWeightsFile, convertToSafetensors, type ConvertOptions, type ConvertResult, type WeightsFile } from './convert.js';
+export { readWeightsFile, convertCheckpoint, type ConvertOptions, type ConvertResult, type WeightsFile } from './convert.js';

@@ -4,6 +4,7 @@ import {
   unpickle,
   standardGlobals,
   inflateRaw,
+  crc32,
   WeightsFormatError,
   ZipFormatError,
   TorchCheckpointError,
@@ -229,5 +230,28 @@ describe('fuzz: mutated checkpoints give an error or a valid result, never a cra
     expect(ok + failed).toBe(400);
     expect(failed).toBeGreaterThan(50); // the mutations do reach the parsers
     expect(Date.now() - started).toBeLessThan(60000);
+  });
+});
+
+describe('crc32', () => {
+  it('matches the standard check value and zlib on every length and alignment', () => {
+    const zlib = jest.requireActual('node:zlib') as { crc32?: (b: Uint8Array) => number };
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    const rng = Rng.fromSeed(9);
+    const data = Uint8Array.from({ length: 300 }, () => rng.int(0, 256));
+    for (let start = 0; start < 9; start++) {
+      for (const len of [0, 1, 7, 8, 9, 15, 16, 17, 100, 291 - start]) {
+        const part = data.subarray(start, start + len);
+        // Reference: the byte-wise definition.
+        let c = 0xffffffff;
+        for (const b of part) {
+          c ^= b;
+          for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+        }
+        const expected = (c ^ 0xffffffff) >>> 0;
+        expect(crc32(part)).toBe(expected);
+        if (zlib.crc32) expect(crc32(part)).toBe(zlib.crc32(part));
+      }
+    }
   });
 });

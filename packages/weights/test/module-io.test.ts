@@ -13,7 +13,7 @@ import {
   moduleStateDict,
   relativePositionIndex,
   readWeightsFile,
-  convertToSafetensors,
+  convertCheckpoint,
   writeCheckpoint,
   readCheckpoint,
   WeightsLoadError,
@@ -129,7 +129,7 @@ describe('export and round trips', () => {
     const entries = readSafetensors(bytes);
     expect(entries.get('swinViT.layers1.0.blocks.0.attn.relative_position_index')?.dtype).toBe('I64');
     expect(entries.get('swinViT.patch_embed.proj.weight')?.shape).toEqual([12, 1, 2, 2, 2]); // PyTorch layout
-    await convertToSafetensors(MINI, join(dir, 'unused.safetensors')); // exercise the writer's folder handling
+    await convertCheckpoint(MINI, join(dir, 'unused.safetensors')); // exercise the writer's folder handling
     writeFileSync(file, bytes);
     const b = miniModel(8);
     const input = await readWeightsFile(file);
@@ -146,7 +146,7 @@ describe('export and round trips', () => {
 
   it('convert .pt → .safetensors keeps every tensor bit-exact (all entries, or what the model uses)', async () => {
     const out = join(dir, 'mini.safetensors');
-    const all = await convertToSafetensors(MINI, out, { source: 'ddp' });
+    const all = await convertCheckpoint(MINI, out, { source: 'ddp' });
     expect(all.report).toBeNull();
     expect(all.input.info).toEqual({ epoch: 7, best_acc: 0.5 });
     expect(all.input.optimizer?.state.size).toBe(5);
@@ -154,7 +154,7 @@ describe('export and round trips', () => {
     expect([...read.keys()].sort()).toEqual(miniEntries.map((e) => e.key.slice('module.'.length)).sort());
     for (const [k, e] of read) expect(sha256Hex(e.data)).toBe(shaOf(k));
     const model = miniModel();
-    const checked = await convertToSafetensors(MINI, out, { model, strict: true });
+    const checked = await convertCheckpoint(MINI, out, { model, strict: true });
     expect(checked.report?.matched).toBe(6);
     expect(checked.written).toHaveLength(6);
     // No temporary files are left behind.
