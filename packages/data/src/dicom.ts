@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Image } from 'itk-wasm';
+import { keepExitCode } from './exit-code.js';
 import { DataFileError } from './file-check.js';
 import { volumeFromItkImage, type ReadVolumeOptions } from './io.js';
 import type { Volume } from './volume.js';
@@ -46,7 +47,7 @@ export async function readDicomSeries(dir: string, options: ReadVolumeOptions = 
   const io = await loadDicomIo();
   let image: Image;
   try {
-    ({ outputImage: image } = await io.readImageDicomFileSeriesNode({ inputImages: files }));
+    ({ outputImage: image } = await keepExitCode(() => io.readImageDicomFileSeriesNode({ inputImages: files })));
   } catch (err) {
     const why = err instanceof Error ? err.message : typeof err === 'number' ? `itk-wasm pipeline exception (code ${err})` : String(err);
     throw new DataFileError(dir, `@itk-wasm/dicom could not read the series of ${files.length} file(s) (${why})`);

@@ -8,6 +8,7 @@ import { mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Image } from 'itk-wasm';
 import { readDicomSeries } from './dicom.js';
+import { keepExitCode } from './exit-code.js';
 import { checkImageFile, DataFileError, niftiBestAffine, type NonFiniteVoxels } from './file-check.js';
 import { affineFromGeometry, compareGrids, createVolume, geometryFromAffine } from './geometry.js';
 import type { Vec3, Volume, VoxelArray } from './volume.js';
@@ -66,7 +67,7 @@ async function readItk(path: string, informationOnly = false): Promise<{ image: 
   const io = await loadImageIo();
   let image: Image;
   try {
-    image = await io.readImageNode(path, { informationOnly });
+    image = await keepExitCode(() => io.readImageNode(path, { informationOnly }));
   } catch (err) {
     throw new DataFileError(path, `itk-wasm could not read it (${describeError(err)})`);
   }
@@ -369,7 +370,7 @@ export async function writeVolume(path: string, volume: Volume, options: WriteVo
   try {
     const name = basename(path);
     try {
-      await io.writeImageNode(image, join(tmp, name), { useCompression: Boolean(options.compress) });
+      await keepExitCode(() => io.writeImageNode(image, join(tmp, name), { useCompression: Boolean(options.compress) }));
     } catch (err) {
       throw new DataFileError(path, `itk-wasm could not write it (${describeError(err)})`);
     }

@@ -43,3 +43,18 @@ describe('DICOM series', () => {
     }
   });
 });
+
+describe('process exit code', () => {
+  it('a failed itk-wasm pipeline leaves process.exitCode as it was (Emscripten sets it to 1)', async () => {
+    const { dir, cleanup } = tempDir();
+    const before = process.exitCode;
+    try {
+      writeFileSync(join(dir, 'x.dcm'), 'not dicom at all');
+      await expect(readDicomSeries(dir)).rejects.toThrow(/could not read the series/);
+      expect(process.exitCode).toBe(before);
+    } finally {
+      process.exitCode = before;
+      cleanup();
+    }
+  });
+});
