@@ -132,9 +132,11 @@ export async function multiViewFusion(
       const pair = viewPair(v);
       options.onViewStart?.({ index: i, count: views.length, view: v });
       const [oa, ob] = await doubleSlidingWindowInference(input, v, roiSize, swBatchSize, predictor, options);
+      // One logits volume is released as soon as its softmax exists: at most four volumes
+      // (sum, one softmax, the other branch's logits and softmax) are alive at once.
       const pa = tf.softmax(oa);
-      const pb = tf.softmax(ob);
       oa.dispose();
+      const pb = tf.softmax(ob);
       ob.dispose();
       try {
         if (options.onViewMap) {

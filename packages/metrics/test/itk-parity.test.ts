@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { evaluateSegmentation } from '../src/index.js';
-import { readLabel } from '@swinmm/data';
+import { readLabel, type Volume } from '@swinmm/data';
 
 interface ShiftRecord {
   classes: number[];
@@ -24,10 +24,11 @@ const ref = JSON.parse(readFileSync(join(fixtures, 'realdata_itk_kmeans.json'), 
 };
 // readLabel keeps nibabel's array order ([i][j][k] as stored, k fastest): the order the fixture's
 // shifts were applied in.
+let volume: Volume;
 let label: { data: ArrayLike<number>; shape: [number, number, number]; spacing: [number, number, number] };
 beforeAll(async () => {
-  const v = await readLabel(join(fixtures, 'KmeansTest_T1KmeansPrelimSegmentation.nii.gz'));
-  label = { data: v.data, shape: v.shape, spacing: v.spacing };
+  volume = await readLabel(join(fixtures, 'KmeansTest_T1KmeansPrelimSegmentation.nii.gz'));
+  label = { data: volume.data, shape: volume.shape, spacing: volume.spacing };
 });
 
 /** The fixture's perturbation: pert[i+a, j+b, k+c] = lab[i, j, k] on the array as stored, zero fill. */
@@ -70,7 +71,8 @@ describe('MONAI parity on the ITK k-means label map', () => {
     const pred = { data: shifted(a, b, c), shape: label.shape };
     const gt = { data: label.data, shape: label.shape };
     const vox = evaluateSegmentation(pred, gt, { labels: rec.classes, spacing: 1 });
-    const mm = evaluateSegmentation({ ...pred, spacing: label.spacing }, { ...gt, spacing: label.spacing }, { labels: rec.classes });
+    // A @swinmm/data Volume is accepted as is (its own spacing is used).
+    const mm = evaluateSegmentation({ ...pred, spacing: label.spacing }, volume, { labels: rec.classes });
     expect(mm.spacing).toEqual([2, 2, 3]);
     rec.classes.forEach((cls, n) => {
       const v = vox.classes[n];
