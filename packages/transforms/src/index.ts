@@ -16,7 +16,8 @@
  *
  * @packageDocumentation
  */
-export type { Volume, VoxelArray } from '@swinmm/data';
+export type { Volume, VoxelArray, Vec3 } from '@swinmm/data';
+export type { Matrix } from './geometry.js';
 export {
   orientation,
   ioOrientation,

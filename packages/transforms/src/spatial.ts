@@ -8,11 +8,10 @@
  *
  * @module
  */
-import type { Volume, VoxelArray } from '@swinmm/data';
+import type { Vec3, Volume, VoxelArray } from '@swinmm/data';
 import type { Rng } from '@swinmm/runtime';
 import { allocLike, checkSameShape, checkVolume, cropOrPad, identity, makeVolume, matmul, where } from './geometry.js';
 
-type Vec3 = [number, number, number];
 
 function vec3(value: number | readonly number[], name: string, ctx: string, check: (v: number) => boolean, what: string): Vec3 {
   const v = typeof value === 'number' ? [value, value, value] : [...value];
