@@ -8,7 +8,8 @@
  *   {@link normalizedSurfaceDice}: the same metrics on one pair of binary masks;
  * - {@link squaredDistanceToFeatures}, {@link distanceTransformEdt}: an exact Euclidean distance
  *   transform in linear time with anisotropic spacing;
- * - {@link surfaceDistances}, {@link surfaceOf}, {@link percentile}: the building blocks.
+ * - {@link surfaceDistances}, {@link surfaceOf}, {@link percentile}: the building blocks;
+ * - {@link casesToCsv}, {@link casesToMarkdown}, {@link summarizeCases}: per-case/per-class tables.
  *
  * Volumes are `{ data, shape, spacing? }` indexed `[x][y][z]` with z fastest, so a `Volume` from
  * `@swinmm/data` can be passed as is.
@@ -40,3 +41,13 @@ export {
   type ClassMetrics,
   type SegmentationEvaluation,
 } from './metrics.js';
+export {
+  summarizeCases,
+  casesToCsv,
+  casesToMarkdown,
+  METRIC_NAMES,
+  type MetricName,
+  type CaseEvaluation,
+  type ClassSummary,
+  type MarkdownOptions,
+} from './report.js';
