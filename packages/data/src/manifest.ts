@@ -65,7 +65,7 @@ export interface ManifestProblem {
   message: string;
 }
 
-/** Thrown by {@link parseManifest} on malformed JSON structure and by {@link assertValidManifest} with every problem found. */
+/** Thrown by {@link parseManifest} on malformed JSON structure and by {@link openManifest} with every problem found. */
 export class ManifestError extends Error {
   /** The problems, when the error comes from validation. */
   readonly problems: ManifestProblem[];
