@@ -43,6 +43,7 @@ export {
   shapeSize,
   type TorchDtype,
   type TorchTensorData,
+  type TorchDtypeInfo,
 } from './tensor.js';
 export { writeTorchCheckpoint, stateDictValue, type WriteTorchCheckpointOptions } from './torch-writer.js';
 export { readTorchCheckpoint, parseTorchCheckpoint, type TorchCheckpoint, type ReadTorchCheckpointOptions } from './torch-checkpoint.js';

@@ -207,7 +207,12 @@ class Inflater {
  * @throws ZipFormatError for a corrupt stream or a size other than `size`.
  */
 export function inflateRaw(input: Uint8Array, size: number, where = 'deflate stream'): Uint8Array {
-  const out = new Uint8Array(size);
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(size);
+  } catch {
+    throw new ZipFormatError(`${where}: cannot allocate the ${size} bytes the zip directory declares`);
+  }
   new Inflater(input, out, where).run();
   return out;
 }

@@ -15,15 +15,18 @@ export type TorchDtype = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64
  */
 export type TorchTensorData = Float64Array | Float32Array | Uint16Array | BigInt64Array | Int32Array | Int16Array | Int8Array | Uint8Array;
 
-interface DtypeInfo {
+/** How a {@link TorchDtype} is stored. */
+export interface TorchDtypeInfo {
+  /** Bytes per element. */
   itemSize: number;
+  /** Makes the typed array over `length` elements of `buffer` from `byteOffset`. */
   make: (buffer: ArrayBuffer, byteOffset: number, length: number) => TorchTensorData;
   /** The safetensors code of the dtype. */
   safetensors: 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 }
 
 /** Item size, typed-array constructor and safetensors code of each {@link TorchDtype}. */
-export const TORCH_DTYPES: Readonly<Record<TorchDtype, DtypeInfo>> = {
+export const TORCH_DTYPES: Readonly<Record<TorchDtype, TorchDtypeInfo>> = {
   float64: { itemSize: 8, make: (b, o, n) => new Float64Array(b, o, n), safetensors: 'F64' },
   float32: { itemSize: 4, make: (b, o, n) => new Float32Array(b, o, n), safetensors: 'F32' },
   float16: { itemSize: 2, make: (b, o, n) => new Uint16Array(b, o, n), safetensors: 'F16' },

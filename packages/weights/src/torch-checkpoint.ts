@@ -140,6 +140,9 @@ function halfBitsToNumber(bits: number): number {
   return sign * 2 ** (e - 15) * (1 + f / 1024);
 }
 
+/** Largest tensor that may be materialised from a storage with fewer elements (stride-0 views). */
+const MAX_EXPANDED_ELEMENTS = 2 ** 24;
+
 class CheckpointLoader {
   private readonly storages = new Map<string, TorchStorage>();
   private readonly maxElements: number;
@@ -224,6 +227,14 @@ class CheckpointLoader {
       throw new TorchCheckpointError(
         `${where}: tensor of size [${shape.join(', ')}], stride [${stride.join(', ')}] at offset ${offset} reaches element ${last}, ` +
           `but its storage "${storage.key}" holds ${storage.numel} elements`,
+      );
+    }
+    // Views with stride 0 can describe far more elements than their storage holds; materialising
+    // them costs memory the file never paid for, so large expansions are refused.
+    if (numel > storage.numel && numel > MAX_EXPANDED_ELEMENTS) {
+      throw new TorchCheckpointError(
+        `${where}: tensor of size [${shape.join(', ')}] (${numel} elements) is an expanded view of storage "${storage.key}" ` +
+          `(${storage.numel} elements); refusing to materialise more than ${MAX_EXPANDED_ELEMENTS} elements from a smaller storage`,
       );
     }
     const data = this.materialise(storage, offset, shape, stride, numel);

@@ -117,6 +117,14 @@ describe('corrupt and truncated input gives clear errors', () => {
   it('a stride-0 view cannot blow up memory', () => {
     const p = new PickleBuilder().proto().tensor('FloatStorage', '0', 1, 0, [100000, 100000], [0, 0]).stop().bytes();
     expect(() => parseTorchCheckpoint(torchZip(p, { '0': new Uint8Array(4) }))).toThrow(/has 10000000000 elements, above the limit of 2147483648/);
+    const q = new PickleBuilder().proto().tensor('FloatStorage', '0', 1, 0, [8192, 8192], [0, 0]).stop().bytes();
+    expect(() => parseTorchCheckpoint(torchZip(q, { '0': new Uint8Array(4) }))).toThrow(
+      /\(67108864 elements\) is an expanded view of storage "0" \(1 elements\); refusing to materialise more than 16777216/,
+    );
+    // A small expansion is legitimate and materialised.
+    const r = new PickleBuilder().proto().tensor('FloatStorage', '0', 2, 0, [3, 2], [0, 1]).stop().bytes();
+    const t = parseTorchCheckpoint(torchZip(r, { '0': new Uint8Array(new Float32Array([1, 2]).buffer) })).root as TorchTensor;
+    expect(Array.from(t.data as Float32Array)).toEqual([1, 2, 1, 2, 1, 2]);
   });
 
   it('bad persistent ids and rebuild arguments', () => {
