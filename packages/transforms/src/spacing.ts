@@ -9,8 +9,10 @@
  * un-normalisation). This matters for nearest-neighbour label resampling: with spacing ratios such
  * as 2 → 1.5 or 3 → 1.5 many sample points fall exactly halfway between two voxels, and which
  * neighbour wins is decided by the last bit of those coordinates (and by PyTorch's rounding,
- * halves away from zero). In the axis-aligned case (every volume after `orientation`) the
- * coordinates are bit-identical to PyTorch 1.13 on x86-64 (AVX2).
+ * halves away from zero). `linspace` is reproduced bit for bit (PyTorch 1.13, x86-64 AVX2); the 4×4
+ * solve/inverse MONAI calls run in OpenBLAS's LAPACK, whose last bits we do not reproduce, so in
+ * some geometries a few exact-tie voxels pick the other (equally near) neighbour. On the ITK
+ * fixture every voxel agrees with MONAI.
  *
  * @module
  */
@@ -151,7 +153,7 @@ export function computeShapeOffset(shape: readonly number[], inAffine: readonly 
 }
 
 // Solves a·x = b by Gaussian elimination with partial pivoting and back substitution (divisions),
-// as LAPACK's gesv does for the affine ratio `xform`.
+// the textbook form of LAPACK's gesv that MONAI uses for the affine ratio `xform`.
 function solve(a: readonly (readonly number[])[], b: readonly (readonly number[])[]): Matrix {
   const n = a.length;
   const m = a.map((r) => r.slice());
@@ -190,7 +192,8 @@ function normaliseTransform(shape: readonly number[]): Matrix {
   return t;
 }
 
-// Its inverse, entry by entry as LAPACK produces it for this diagonal-plus-translation form.
+// Its inverse in closed form (1/a, −t·(1/a)): what OpenBLAS's LAPACK returns for most sizes, but
+// not all (it sometimes differs in the last bit; see the module notes).
 function normaliseTransformInverse(shape: readonly number[]): Matrix {
   const n = normaliseTransform(shape);
   const t = identity(4);
