@@ -6,7 +6,8 @@
  *   (tensors, storages, OrderedDict …) and never executes anything.
  * - Key mappings per checkpoint source ({@link KEY_MAPPINGS}: `ddp`, `swinmm-pretrain`,
  *   `swinunetr-ssl`, `plain`, `auto`) and load reports ({@link planLoad}, {@link formatLoadReport}).
- * - Optimizer state ({@link readOptimizerState}, {@link nameOptimizerState}).
+ * - Optimizer state ({@link readOptimizerState}, {@link nameOptimizerState}), and
+ *   {@link adamWStateFromTorch} to continue a PyTorch run with `@swinmm/train`.
  * - Modules: {@link loadIntoModule} (checked load with a report), {@link exportSafetensors}
  *   (PyTorch names, layouts and buffers), {@link convertCheckpoint}, {@link writeTorchCheckpoint}.
  * - Our checkpoint container for resuming: {@link writeCheckpoint} / {@link readCheckpoint}
@@ -94,3 +95,4 @@ export {
   type CheckpointContents,
 } from './checkpoint.js';
 export { readWeightsFile, convertCheckpoint, type ConvertOptions, type ConvertResult, type WeightsFile } from './convert.js';
+export { adamWStateFromTorch, type AdamWStateLike, type AdamWGroupState, type AdamWImportOptions } from './optimizer-import.js';
