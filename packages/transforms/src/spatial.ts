@@ -130,14 +130,16 @@ export function spatialPad<T extends VoxelArray>(v: Volume<T>, spatialSize: numb
 
 /**
  * The box `[start, end)` MONAI `CropForeground` selects: per axis, the first and last index where
- * `select(voxel)` holds, widened by `margin`, clipped to the volume (MONAI's `allow_smaller`),
- * then grown symmetrically to a multiple of `kDivisible`. Returns null when nothing is selected.
+ * `select(voxel)` holds, widened by `margin`, clipped to the volume when `allowSmaller` (MONAI
+ * 1.2's default; otherwise the margin may reach outside and is padded), then grown symmetrically
+ * to a multiple of `kDivisible`. Returns null when nothing is selected.
  */
 export function foregroundBox(
   v: Volume,
   select: (value: number) => boolean = (x) => x > 0,
   margin: number | readonly number[] = 0,
   kDivisible: number | readonly number[] = 1,
+  allowSmaller = true,
 ): { start: Vec3; end: Vec3 } | null {
   checkVolume(v, 'foregroundBox');
   const ctx = `cropForeground${where(v)}`;
@@ -165,8 +167,8 @@ export function foregroundBox(
   const start: Vec3 = [0, 0, 0];
   const end: Vec3 = [0, 0, 0];
   for (let i = 0; i < 3; i++) {
-    const s = Math.max(lo[i] - m[i], 0);
-    const e = Math.min(hi[i] + m[i] + 1, v.shape[i]);
+    const s = allowSmaller ? Math.max(lo[i] - m[i], 0) : lo[i] - m[i];
+    const e = allowSmaller ? Math.min(hi[i] + m[i] + 1, v.shape[i]) : hi[i] + m[i] + 1;
     const size = e - s;
     const divisible = Math.ceil(size / k[i]) * k[i];
     start[i] = s - Math.floor((divisible - size) / 2);
@@ -183,6 +185,8 @@ export interface CropForegroundOptions {
   margin?: number | readonly number[];
   /** Grow the box to a multiple of this (default 1). */
   kDivisible?: number | readonly number[];
+  /** Clip the margin at the volume's edge (default true, MONAI 1.2); false pads beyond it. */
+  allowSmaller?: boolean;
 }
 
 /**
@@ -195,7 +199,7 @@ export function cropForeground<T extends VoxelArray>(volumes: readonly Volume<T>
   checkSameShape(volumes, 'cropForeground');
   const source = volumes[options.sourceIndex ?? 0];
   if (!source) throw new RangeError(`cropForeground: sourceIndex ${options.sourceIndex} is not one of the ${volumes.length} volumes`);
-  const box = foregroundBox(source, options.select, options.margin, options.kDivisible);
+  const box = foregroundBox(source, options.select, options.margin, options.kDivisible, options.allowSmaller ?? true);
   if (!box) throw new RangeError(`cropForeground${where(source)}: the source volume has no foreground voxel, so there is nothing to crop to`);
   const size = [0, 1, 2].map((i) => box.end[i] - box.start[i]);
   return volumes.map((v) => cropOrPad(v, box.start, size));

@@ -134,6 +134,11 @@ describe('padding and cropping', () => {
     const [k] = cropForeground([img], { kDivisible: 4 });
     expect(k.shape).toEqual([4, 4, 4]);
     expectWorldConsistent(img, k, 0);
+    expect(foregroundBox(img, undefined, 1, 1, false)).toEqual({ start: [1, 0, 3], end: [7, 5, 6] });
+    expect(foregroundBox(img, undefined, 2, 1, false)).toEqual({ start: [0, -1, 2], end: [8, 6, 7] });
+    const [wide] = cropForeground([img], { margin: 2, allowSmaller: false });
+    expect(wide.shape).toEqual([8, 7, 5]);
+    expectWorldConsistent(img, wide, 0);
     expect(foregroundBox(img, (x) => x > 1000)).toBeNull();
     expect(() => cropForeground([img], { select: (x) => x > 1000 })).toThrow(/synthetic.*no foreground voxel/);
   });
