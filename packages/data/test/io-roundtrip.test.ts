@@ -46,7 +46,9 @@ describe('write → read round trips', () => {
   });
 
   it.each(FORMATS)('integer label maps through .%s keep their type and values', async (ext) => {
-    for (const Ctor of [Uint8Array, Int16Array, Uint16Array, Int32Array]) {
+    // Every format with the two common label types; the wider types on two formats (speed).
+    const types = ext === 'nii.gz' || ext === 'nrrd' ? [Uint8Array, Int16Array, Uint16Array, Int32Array] : [Uint8Array, Int16Array];
+    for (const Ctor of types) {
       const data = new Ctor(N);
       for (let i = 0; i < N; i++) data[i] = (i * 7) % 5;
       const v = createVolume({ data, shape: SHAPE, ...LSA });
