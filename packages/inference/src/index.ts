@@ -25,12 +25,14 @@ export {
 } from './sliding-window.js';
 export {
   importanceMap,
+  blurredImpulse1d,
   resolveRoiSize,
   roiPadding,
   scanInterval,
   windowStarts,
   windowGrid,
   type BlendMode,
+  type GaussianVariant,
   type Size3,
 } from './windows.js';
 export {

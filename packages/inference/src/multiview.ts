@@ -33,8 +33,8 @@ export function viewPair(view: ViewId): [ViewId, ViewId] {
  * and both outputs are mapped back with the inverse permutation before blending. Returns both
  * branches' stitched outputs (logits if the predictor returns logits), in `input`'s orientation.
  *
- * The importance map is MONAI 1.2's (SwinMM ran MONAI 0.9, whose gaussian differs by < 1e-3
- * relative; SPEC.md §8.2).
+ * The importance map is MONAI 1.2's by default; `gaussianVariant: 'monai-0.9'` gives the map
+ * SwinMM's own inference used (SPEC.md §8.2).
  */
 export async function doubleSlidingWindowInference(
   input: tf.Tensor5D,

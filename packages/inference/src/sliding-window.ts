@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   type BlendMode,
+  type GaussianVariant,
   importanceMap,
   resolveRoiSize,
   roiPadding,
@@ -39,6 +40,8 @@ export interface SlidingWindowOptions {
   mode?: BlendMode;
   /** σ of the gaussian as a fraction of the ROI size, per axis or for all; default 0.125. */
   sigmaScale?: number | readonly number[];
+  /** `monai-1.2` (default, what the parity fixture uses) or `monai-0.9` (the map SwinMM's inference used). */
+  gaussianVariant?: GaussianVariant;
   /** Padding of images smaller than the ROI: `constant` (default), `reflect`, `replicate` or `circular`. */
   paddingMode?: PaddingMode;
   /** Fill value of `constant` padding; default 0. */
@@ -117,7 +120,7 @@ export async function slidingWindowInferenceMulti(
     const floor = Math.max(min, 1e-3);
     for (let i = 0; i < weights.length; i++) if (weights[i] < floor) weights[i] = floor;
   } else {
-    weights = importanceMap(roi, options.mode ?? 'constant', options.sigmaScale ?? 0.125);
+    weights = importanceMap(roi, options.mode ?? 'constant', options.sigmaScale ?? 0.125, options.gaussianVariant ?? 'monai-1.2');
   }
 
   // Windows are cut on the host from one read-back of the input: tfjs's rank-5 slice is slow on

@@ -1,4 +1,4 @@
-import { importanceMap, resolveRoiSize, roiPadding, scanInterval, windowGrid, windowStarts } from '../src/index.js';
+import { blurredImpulse1d, importanceMap, resolveRoiSize, roiPadding, scanInterval, windowGrid, windowStarts } from '../src/index.js';
 
 describe("MONAI's window geometry", () => {
   it('scan interval is int(roi·(1 − overlap)), at least 1, and the ROI where image == ROI', () => {
@@ -54,8 +54,31 @@ describe('importance maps', () => {
     expect(odd[62]).toBe(1);
   });
 
+  it("SwinMM's MONAI 0.9 gaussian: blurred impulse at n//2, 1-D edges 3.4e-4 (index 0) and 5.5e-4 (index 63) at n = 64 (SPEC §8.2)", () => {
+    const g = blurredImpulse1d(64, 8);
+    // reference: scipy.special.erf in float64, ½[erf((k+½)/(σ√2)) − erf((k−½)/(σ√2))] / peak
+    expect(g[32]).toBe(1);
+    expect(g[0]).toBeCloseTo(0.000338966138748, 9);
+    expect(g[63]).toBeCloseTo(0.000554157947975, 9);
+    expect(g[31]).toBeCloseTo(0.992228026397857, 6);
+    expect(g[33]).toBe(g[31]);
+    // a narrow kernel is truncated at int(max(4σ, 0.5) + 0.5) = 1 voxel from the centre
+    expect(Array.from(blurredImpulse1d(7, 0.3)).map((v) => +v.toFixed(6))).toEqual([0, 0, 0.052841, 1, 0.052841, 0, 0]);
+    const map = importanceMap([64, 64, 64], 'gaussian', 0.125, 'monai-0.9');
+    expect(map[(32 * 64 + 32) * 64 + 32]).toBe(1);
+    expect(map[(31 * 64 + 32) * 64 + 32]).toBeCloseTo(0.992228026397857, 6);
+    expect(map[0]).toBeCloseTo(1e-3, 9);
+    // unlike MONAI 1.2's map (symmetric about 31.5), the 0.9 map is symmetric about n//2 = 32
+    const at = (m: Float32Array, x: number) => m[(x * 64 + 32) * 64 + 32];
+    expect(at(map, 30)).toBe(at(map, 34));
+    expect(at(map, 59)).toBeGreaterThan(at(map, 4) * 1.5); // k = +27 vs k = −28 from the peak
+    const m12 = importanceMap([64, 64, 64], 'gaussian');
+    expect(at(m12, 4)).toBe(at(m12, 59));
+  });
+
   it('rejects unknown modes and bad sigma scales', () => {
     expect(() => importanceMap([4, 4, 4], 'cosine' as 'constant')).toThrow(/mode: expected 'constant' or 'gaussian'/);
     expect(() => importanceMap([4, 4, 4], 'gaussian', [0.1, 0])).toThrow(/sigmaScale/);
+    expect(() => importanceMap([4, 4, 4], 'gaussian', 0.125, 'monai-1.0' as 'monai-1.2')).toThrow(/gaussianVariant/);
   });
 });
