@@ -2,12 +2,15 @@
 // repository: every state-dict entry (dtype, shape, sha256), the AdamW optimizer summary, and the
 // key-mapping / load-report results that real PyTorch load_state_dict calls gave (meta.json).
 //
-// Usage: node tools/weights/run-ts.cjs tools/weights/check-reference-checkpoints.ts <checkpoint dir>
+// Usage: node tools/weights/run-ts.cjs tools/weights/check-reference-checkpoints.ts <checkpoint dir> [weights.safetensors]
 //   <checkpoint dir> holds meta.json, swinunetr_small_ddp.pt, ssl_small.pt (and the mini file),
-//   e.g. the project's fixtures/checkpoint folder. Prints one JSON report; exit code 1 on any failure.
+//   e.g. the project's fixtures/checkpoint folder; the optional weights.safetensors is the
+//   swinunetr-small fixture's, which must equal the checkpoint's 151 float parameters bit for bit.
+//   Prints one JSON report; exit code 1 on any failure.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readSafetensors } from '@swinmm/nn';
 import {
   parseTorchCheckpoint,
   extractStateDict,
@@ -107,6 +110,19 @@ for (const [name, info] of Object.entries<{ bytes: number; sha256: string; state
   check(r.matched === exp.matched && r.loaded.length === exp.of_which_float_params && r.constants.length === exp.of_which_int64_buffers && r.clean, 'ddp: report differs from meta.json');
   const trap = planLoad(target, mapPlainKeys(root));
   check(trap.matched === 0 && trap.unexpected.length === 159, 'ddp without stripping: expected 0 matched, 159 unexpected');
+  const weightsFile = process.argv[3];
+  if (weightsFile) {
+    const ref = readSafetensors(new Uint8Array(readFileSync(weightsFile)), { source: weightsFile });
+    const mapped = mapDdpKeys(root).tensors;
+    let same = 0;
+    for (const [k, e] of ref) {
+      const t = mapped.get(k);
+      const ok = !!t && t.dtype === 'float32' && JSON.stringify(t.shape) === JSON.stringify(e.shape) && sha(t.data) === sha(e.data);
+      check(ok, `weights.safetensors: ${k} differs from the checkpoint's tensor`);
+      if (ok) same++;
+    }
+    results['weights.safetensors vs swinunetr_small_ddp.pt'] = `${same}/${ref.size} parameters bit-identical`;
+  }
   results['swinunetr_small_ddp.pt -> ddp mapping'] = { matched: r.matched, loaded: r.loaded.length, buffers: r.constants.length, missing: r.missing.length, unexpected: r.unexpected.length, backbone: `${r.backboneLoaded}/${r.backboneTotal}` };
 
   const sslEntries = meta.files['ssl_small.pt'].state_dict_entries as Entry[];

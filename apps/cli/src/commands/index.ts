@@ -6,6 +6,7 @@
  */
 import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
+import { evaluateCommand } from './evaluate.js';
 
 /** The commands of `swinmm`. */
-export const COMMANDS: readonly Command[] = [convertCommand];
+export const COMMANDS: readonly Command[] = [convertCommand, evaluateCommand];

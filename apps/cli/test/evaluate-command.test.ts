@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, mainHelp, type CliIo } from '../src/cli.js';
+
+function capture(): CliIo & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
+}
+
+describe('swinmm evaluate', () => {
+  it('is listed with its help', async () => {
+    expect(mainHelp()).toMatch(/evaluate\s+per-case and per-class Dice/);
+    const io = capture();
+    expect(await runCli(['evaluate', '--help'], io)).toBe(0);
+    expect(io.stdout.join('\n')).toContain('--nsd-tolerance <MM>');
+  });
+
+  it('names missing and bad arguments', async () => {
+    let io = capture();
+    expect(await runCli(['evaluate', '--pred', 'a'], io)).toBe(2);
+    expect(io.stderr[0]).toBe('swinmm evaluate: --pred <dir> and --gt <dir> are both required');
+    io = capture();
+    expect(await runCli(['evaluate', '--pred', 'a', '--gt', 'b', '--labels', '1,x'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/--labels 1,x: expected comma-separated class values/);
+    io = capture();
+    expect(await runCli(['evaluate', '--pred', 'a', '--gt', 'b', '--nsd-tolerance', '-1'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/--nsd-tolerance -1: expected a number of mm > 0/);
+  });
+
+  it('reports an unreadable folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-eval-'));
+    const io = capture();
+    expect(await runCli(['evaluate', '--pred', join(dir, 'none'), '--gt', dir], io)).toBe(1);
+    expect(io.stderr.join('\n')).toMatch(/cannot read the prediction folder .*none/);
+  });
+});
