@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, Rng } from '@swinmm/runtime';
-import { padVolume, slidingWindowInference, slidingWindowInferenceMulti, type PaddingMode } from '../src/index.js';
+import { importanceMap, padVolume, slidingWindowInference, slidingWindowInferenceMulti, type PaddingMode } from '../src/index.js';
 
 const windowMean = (w: tf.Tensor5D): tf.Tensor5D => tf.tidy(() => w.mul(2).add(w.mean([1, 2, 3], true)));
 
@@ -94,6 +94,22 @@ describe('batches, outputs and memory', () => {
     // the second output is [x, -x] blended: weights cancel exactly
     expect(tf.tidy(() => tf.max(tf.abs(second.slice([0, 0, 0, 0, 0], [2, 12, 10, 9, 1]).sub(both))).dataSync()[0])).toBeLessThan(1e-5);
     tf.dispose([a, b, both, out, second, oa, ob, expected]);
+  });
+
+  it('a precomputed roiWeightMap replaces the mode map and is clamped like MONAI', async () => {
+    const x = randomVolume([1, 12, 10, 9, 1], 8);
+    const opts = { overlap: 0.5 };
+    const gaussian = await slidingWindowInference(x, [8, 6, 5], 2, windowMean, { ...opts, mode: 'gaussian' });
+    const custom = await slidingWindowInference(x, [8, 6, 5], 2, windowMean, { ...opts, roiWeightMap: importanceMap([8, 6, 5], 'gaussian') });
+    expect(tf.tidy(() => tf.max(tf.abs(gaussian.sub(custom))).dataSync()[0])).toBe(0);
+    // an all-zero map is clamped to 1e-3 everywhere: the same as constant blending
+    const zeros = await slidingWindowInference(x, [8, 6, 5], 2, windowMean, { ...opts, roiWeightMap: new Float32Array(240) });
+    const constant = await slidingWindowInference(x, [8, 6, 5], 2, windowMean, opts);
+    expect(tf.tidy(() => tf.max(tf.abs(zeros.sub(constant))).dataSync()[0])).toBeLessThan(1e-5);
+    await expect(slidingWindowInference(x, [8, 6, 5], 2, windowMean, { roiWeightMap: new Float32Array(10) })).rejects.toThrow(
+      /roiWeightMap: expected 240 values for ROI \[8, 6, 5\], found 10/,
+    );
+    tf.dispose([x, gaussian, custom, zeros, constant]);
   });
 
   it('does not leak tensors over repeated runs', async () => {
