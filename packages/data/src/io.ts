@@ -365,8 +365,19 @@ export function itkImageFromVolume(volume: Volume): Image {
 export async function writeVolume(path: string, volume: Volume, options: WriteVolumeOptions = {}): Promise<void> {
   const image = itkImageFromVolume(volume);
   const io = await loadImageIo();
+  // Without a known extension itk-wasm tries every writer in turn (seconds), then fails vaguely.
+  const lower = basename(path).toLowerCase();
+  const known = [...io.extensionToImageIo.keys()];
+  if (!known.some((ext) => lower.endsWith(`.${ext}`))) {
+    throw new DataFileError(path, `unknown image format: the name should end with one of ${known.map((e) => `.${e}`).join(', ')}`);
+  }
   const dir = dirname(path);
-  const tmp = await mkdtemp(join(dir, '.swinmm-write-'));
+  let tmp: string;
+  try {
+    tmp = await mkdtemp(join(dir, '.swinmm-write-'));
+  } catch (err) {
+    throw new DataFileError(path, `cannot write into ${dir} (${(err as Error).message})`);
+  }
   try {
     const name = basename(path);
     try {

@@ -111,6 +111,14 @@ describe('bad input', () => {
     expect(l.data[0]).toBe(300);
   });
 
+  it('writing into a missing folder or an unknown format names the file', async () => {
+    const v = createVolume({ data: new Float32Array(8), shape: [2, 2, 2] });
+    const missing = join(tmp.dir, 'no-such-dir', 'x.nii');
+    await expect(writeVolume(missing, v)).rejects.toThrow(`${missing}: cannot write into ${join(tmp.dir, 'no-such-dir')} (ENOENT`);
+    const unknown = join(tmp.dir, 'x.unknownformat');
+    await expect(writeVolume(unknown, v)).rejects.toThrow(new RegExp(`${unknown}: unknown image format: the name should end with one of .*\\.nii\\.gz`));
+  });
+
   it('writing checks the volume first', async () => {
     const bad = { ...createVolume({ data: new Float32Array(8), shape: [2, 2, 2] }), shape: [2, 2, 3] as [number, number, number] };
     await expect(writeVolume(join(tmp.dir, 'bad.nii'), bad)).rejects.toThrow(/shape 2×2×3 needs 12 voxels, the array holds 8/);
