@@ -336,14 +336,19 @@ export class VolumeLoader<S extends Sample = Sample, R extends LoaderRng<R> = Lo
    * The volumes of epoch `epoch`, in its order, as a pull-based async iterator: at most
    * `prefetch` volumes are made ready ahead of the consumer, at most `concurrency` at a time.
    */
-  async *iterate(epoch: number): AsyncGenerator<LoadedVolume<S>, void, undefined> {
+  iterate(epoch: number): AsyncGenerator<LoadedVolume<S>, void, undefined> {
+    return this.run(epoch, () => false);
+  }
+
+  /** {@link VolumeLoader.iterate} that also stops starting work as soon as `stopped()` says so. */
+  private async *run(epoch: number, stopped: () => boolean): AsyncGenerator<LoadedVolume<S>, void, undefined> {
     if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`VolumeLoader: epoch should be an integer ≥ 0, got ${epoch}`);
     const order = this.order(epoch);
     const ahead: Promise<LoadedVolume<S>>[] = [];
     let next = 0;
     let finished = 0;
     const fill = (): void => {
-      while (next < order.length && ahead.length < this.prefetch) {
+      while (next < order.length && ahead.length < this.prefetch && !stopped()) {
         const position = next++;
         const p = this.produce(epoch, position, order[position], () => ++finished);
         // Errors surface when the consumer reaches this volume; until then keep Node quiet about them.
@@ -354,6 +359,7 @@ export class VolumeLoader<S extends Sample = Sample, R extends LoaderRng<R> = Lo
     fill();
     while (ahead.length > 0) {
       const item = await (ahead.shift() as Promise<LoadedVolume<S>>);
+      if (stopped()) return;
       fill();
       yield item;
     }
@@ -366,8 +372,9 @@ export class VolumeLoader<S extends Sample = Sample, R extends LoaderRng<R> = Lo
    */
   epoch(epoch: number): Observable<LoadedVolume<S>> {
     return new Observable<LoadedVolume<S>>((subscriber) => {
-      const it = this.iterate(epoch);
       let stopped = false;
+      // The flag reaches the generator directly: an unsubscribed epoch starts no further reads.
+      const it = this.run(epoch, () => stopped);
       (async () => {
         try {
           for await (const item of it) {

@@ -2,7 +2,7 @@
 // stream that depends only on (seed, epoch, volume), bounded concurrency and prefetch, progress.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, take, toArray } from 'rxjs';
 import { Rng } from '@swinmm/runtime';
 import { createVolume, VolumeLoader, withData, type LoaderProgress, type ManifestEntry, type Sample } from '../src/index.js';
 import { ITK_LABELS, ITK_T1, tempDir } from './helpers.js';
@@ -82,6 +82,16 @@ describe('VolumeLoader', () => {
     expect(c1.maxActive).toBe(1);
     expect(c3.maxActive).toBeGreaterThan(1);
     expect(c3.maxActive).toBeLessThanOrEqual(3);
+  });
+
+  it('stops loading when the subscriber unsubscribes early', async () => {
+    const counter = { calls: 0, active: 0, maxActive: 0 };
+    const loader = new VolumeLoader<Sample, Rng>({ entries, rng: Rng.fromSeed(5), load: fakeLoad(counter, 20), concurrency: 1, prefetch: 1 });
+    const first = await lastValueFrom(loader.epoch(0).pipe(take(2), toArray()));
+    expect(first.map((v) => v.index)).toEqual(loader.order(0).slice(0, 2));
+    await new Promise((r) => setTimeout(r, 100));
+    // Two emitted, at most one more started ahead before the unsubscription was seen.
+    expect(counter.calls).toBeLessThanOrEqual(3);
   });
 
   it('hands random transforms a copy, so in-place edits never reach the cache', async () => {
