@@ -26,12 +26,17 @@ async function measure(path) {
   const first = await readVolume(path);
   const cold = ms(t);
   const read = [];
+  const readCpu = [];
   const itkOnly = [];
   const checkOnly = [];
   for (let i = 0; i < REPEATS; i++) {
     t = performance.now();
+    const c0 = process.cpuUsage();
     await readVolume(path);
     read.push(ms(t));
+    // CPU time of this process (user + system): less sensitive to other jobs than wall time.
+    const c = process.cpuUsage(c0);
+    readCpu.push(+((c.user + c.system) / 1000).toFixed(1));
     t = performance.now();
     await readImageNode(path);
     itkOnly.push(ms(t));
@@ -55,6 +60,7 @@ async function measure(path) {
     cold_first_read_ms: cold,
     readVolume_median_ms: median(read),
     readVolume_ms: read,
+    readVolume_cpu_median_ms: median(readCpu),
     itk_wasm_readImageNode_median_ms: median(itkOnly),
     file_check_median_ms: median(checkOnly),
     peak_rss_mb: +(usage.maxRSS / 1024).toFixed(1),
