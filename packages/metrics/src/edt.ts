@@ -46,23 +46,7 @@ export function squaredDistanceToFeatures(
   if (d.length !== total) throw new RangeError(`out: expected length ${total}, found ${d.length}`);
 
   // Pass 1 (z, contiguous): exact 1-D distance to the nearest feature on the same z-line.
-  const wz = sz * sz;
-  for (let line = 0; line < nx * ny; line++) {
-    const base = line * nz;
-    let last = -1;
-    for (let z = 0; z < nz; z++) {
-      if (feature[base + z] !== 0) last = z;
-      d[base + z] = last < 0 ? INF : wz * (z - last) * (z - last);
-    }
-    last = -1;
-    for (let z = nz - 1; z >= 0; z--) {
-      if (feature[base + z] !== 0) last = z;
-      if (last >= 0) {
-        const v = wz * (last - z) * (last - z);
-        if (v < d[base + z]) d[base + z] = v;
-      }
-    }
-  }
+  nearestAlongLines(feature, d, nx * ny, nz, sz * sz);
 
   // Passes 2 (y, stride nz) and 3 (x, stride ny·nz) run on blocks of BLOCK adjacent lines: the
   // gather/scatter then reads BLOCK consecutive values per step instead of one value per cache
@@ -95,8 +79,32 @@ export function distanceTransformEdt(
   return d;
 }
 
+/**
+ * Pass 1: for each of `lines` contiguous lines of length `n`, the squared distance `w·Δ²` to the
+ * nearest feature on the same line (two sweeps), Infinity if the line has none.
+ */
+function nearestAlongLines(feature: ArrayLike<number>, d: DistanceArray, lines: number, n: number, w: number): void {
+  for (let line = 0; line < lines; line++) {
+    const base = line * n;
+    let last = -1;
+    for (let z = 0; z < n; z++) {
+      if (feature[base + z] !== 0) last = z;
+      d[base + z] = last < 0 ? INF : w * (z - last) * (z - last);
+    }
+    if (last < 0) continue; // no feature on this line: already all Infinity
+    last = -1;
+    for (let z = n - 1; z >= 0; z--) {
+      if (feature[base + z] !== 0) last = z;
+      if (last >= 0) {
+        const v = w * (last - z) * (last - z);
+        if (v < d[base + z]) d[base + z] = v;
+      }
+    }
+  }
+}
+
 /** Lines handled together by the strided passes. */
-const BLOCK = 32;
+const BLOCK = 128;
 
 interface Scratch {
   block: Float64Array;
