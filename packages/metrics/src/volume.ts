@@ -68,8 +68,8 @@ export function checkSpacing(spacing: readonly number[] | number, what: string):
 
 /**
  * Checks that prediction and ground truth lie on the same grid and picks the spacing: the explicit
- * `spacing` if given, else the ground truth's, else the prediction's, else 1 mm. Differing spacings
- * on the two volumes are an error (they would not be the same grid).
+ * `spacing` if given, else the ground truth's, else the prediction's, else 1 mm. Spacings that
+ * differ by more than 1e-4 mm are an error (the volumes would not be on the same grid).
  */
 export function checkPair(
   pred: LabelVolumeLike,
@@ -84,7 +84,8 @@ export function checkPair(
     );
   }
   if (spacing !== undefined) return { pred: p, gt: g, spacing: checkSpacing(spacing, 'spacing') };
-  if (p.spacing && g.spacing && p.spacing.some((s, i) => Math.abs(s - g.spacing![i]) > 1e-6 * Math.max(1, Math.abs(s)))) {
+  // Same bound as @swinmm/data's compareGrids: 1e-4 mm absolute.
+  if (p.spacing && g.spacing && p.spacing.some((s, i) => Math.abs(s - g.spacing![i]) > 1e-4)) {
     throw new RangeError(
       `${p.name} and ${g.name} must have the same voxel spacing: ${JSON.stringify(p.spacing)} and ${JSON.stringify(g.spacing)}`,
     );
