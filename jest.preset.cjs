@@ -24,6 +24,8 @@ module.exports = function jestPreset(options = {}) {
       ],
     },
     moduleNameMapper: {
+      // Apps that other apps import (the CLI's commands) resolve to their sources too.
+      '^@swinmm/(finetune|pretrain)$': path.join(root, 'apps/$1/src/index.ts'),
       '^@swinmm/([a-z0-9-]+)$': path.join(root, 'packages/$1/src/index.ts'),
       // Subpath exports (e.g. '@swinmm/transforms/tensor') map to src/<subpath>/index.ts.
       '^@swinmm/([a-z0-9-]+)/([a-z0-9-]+)$': path.join(root, 'packages/$1/src/$2/index.ts'),

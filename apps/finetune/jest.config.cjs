@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.cjs')({ keepDynamicImport: true }), displayName: 'finetune' };
+module.exports = { ...require('../../jest.preset.cjs')({ keepDynamicImport: true }), displayName: 'finetune', testTimeout: 600000 };

@@ -87,7 +87,7 @@ describe('swinmm dispatcher', () => {
   it('usage errors exit with 2 and say what was expected', async () => {
     const io = capture();
     expect(await runCli(['frobnicate'], io)).toBe(2);
-    expect(io.stderr[0]).toBe('swinmm: unknown command "frobnicate" (expected one of: convert)');
+    expect(io.stderr[0]).toMatch(/^swinmm: unknown command "frobnicate" \(expected one of: convert(, [a-z]+)*\)$/);
     const io2 = capture();
     expect(await runCli(['convert', 'a.pt'], io2)).toBe(2);
     expect(io2.stderr[0]).toBe('swinmm convert: expected <in> and <out> paths, found 1 argument(s): a.pt');

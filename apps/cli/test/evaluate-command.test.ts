@@ -25,8 +25,8 @@ describe('swinmm evaluate', () => {
     expect(await runCli(['evaluate', '--pred', 'a', '--gt', 'b', '--labels', '1,x'], io)).toBe(2);
     expect(io.stderr[0]).toMatch(/--labels 1,x: expected comma-separated class values/);
     io = capture();
-    expect(await runCli(['evaluate', '--pred', 'a', '--gt', 'b', '--nsd-tolerance', '-1'], io)).toBe(2);
-    expect(io.stderr[0]).toMatch(/--nsd-tolerance -1: expected a number of mm > 0/);
+    expect(await runCli(['evaluate', '--pred', 'a', '--gt', 'b', '--nsd-tolerance=0'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/--nsd-tolerance 0: expected a number of mm > 0/);
   });
 
   it('reports an unreadable folder', async () => {

@@ -41,3 +41,18 @@ export {
   type EvaluationReport,
 } from './evaluate.js';
 export { predictVolume, preprocessForModel, inferFiles, listImages, type PredictOptions, type VolumePrediction, type InferredCase } from './predict.js';
+export {
+  runFinetune,
+  labelFractionSplit,
+  randomViewPair,
+  EpochScheduler,
+  appendJsonl,
+  writeLossCurve,
+  type SegmenterModel,
+  type FinetuneModelKit,
+  type FinetuneLossOutput,
+  type PretrainedReport,
+  type FinetuneEvent,
+  type RunFinetuneOptions,
+  type FinetuneResult,
+} from './train.js';
