@@ -103,19 +103,25 @@ function itkGeometry(image: Image, path: string): { size: Vec3; spacing: Vec3; o
  * Copies an x-fastest buffer into a z-fastest array of the same shape, converting each value with
  * `convert` (identity when the types agree).
  */
-function toZFastest<T extends VoxelArray>(
-  src: ArrayLike<number | bigint>,
-  size: Vec3,
-  out: T,
-  convert: (v: number | bigint) => number = Number,
-): T {
+function toZFastest<T extends VoxelArray>(src: ArrayLike<number | bigint>, size: Vec3, out: T): T {
   const [sx, sy, sz] = size;
   const strideX = sy * sz;
   let i = 0;
+  if (src instanceof BigInt64Array || src instanceof BigUint64Array) {
+    for (let z = 0; z < sz; z++) {
+      for (let y = 0; y < sy; y++) {
+        let dst = y * sz + z;
+        for (let x = 0; x < sx; x++, i++, dst += strideX) out[dst] = Number(src[i]);
+      }
+    }
+    return out;
+  }
+  // Plain numeric arrays: a direct copy (typed-array stores convert), no call per voxel.
+  const s = src as ArrayLike<number>;
   for (let z = 0; z < sz; z++) {
     for (let y = 0; y < sy; y++) {
       let dst = y * sz + z;
-      for (let x = 0; x < sx; x++, i++, dst += strideX) out[dst] = convert(src[i]);
+      for (let x = 0; x < sx; x++, i++, dst += strideX) out[dst] = s[i];
     }
   }
   return out;
@@ -188,7 +194,8 @@ export function volumeFromItkImage(image: Image, source: string, options: ReadVo
     // Put back the values itk-wasm zeroed (ITK's buffer is in file order, like the indices).
     if (src instanceof Float32Array || src instanceof Float64Array) for (let k = 0; k < found.indices.length; k++) src[found.indices[k]] = found.values[k];
   }
-  if (!options.allowNonFinite) {
+  // Only float storage can hold NaN/Infinity.
+  if (!options.allowNonFinite && (src instanceof Float32Array || src instanceof Float64Array)) {
     for (let i = 0; i < src.length; i++) {
       const v = Number(src[i]);
       if (!Number.isFinite(v)) {
