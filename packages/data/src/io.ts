@@ -316,6 +316,11 @@ export interface VolumeInfo {
  * to check that an image and its label map share a grid before any voxels are loaded.
  */
 export async function readVolumeInfo(path: string): Promise<VolumeInfo> {
+  if (await isDirectory(path)) {
+    // GDCM has no header-only series read here: read the series and keep its geometry.
+    const v = await readDicomSeries(path, { allowNonFinite: true });
+    return { source: path, shape: v.shape, spacing: v.spacing, origin: v.origin, direction: v.direction, affine: v.affine, componentType: 'float32' };
+  }
   const { image, niftiAffine } = await readItk(path, true);
   const g = rasGeometry(image, path, niftiAffine);
   const affine = affineFromGeometry(g.spacing, g.origin, g.direction);

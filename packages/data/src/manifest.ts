@@ -170,7 +170,9 @@ export interface ValidateManifestOptions {
 
 async function exists(path: string): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
+    // A folder is a DICOM series.
+    const s = await stat(path);
+    return s.isFile() || s.isDirectory();
   } catch {
     return false;
   }

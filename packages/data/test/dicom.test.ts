@@ -1,7 +1,7 @@
 // DICOM series folders through @itk-wasm/dicom, offline.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { orientationCode, readDicomSeries, readVolume } from '../src/index.js';
+import { orientationCode, readDicomSeries, readVolume, readVolumeInfo } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 const SERIES = resolve(__dirname, 'fixtures/dicom-series');
@@ -26,6 +26,9 @@ describe('DICOM series', () => {
     expect(at(0, 0, 0)).toBe(-1024);
     expect(at(1, 2, 3)).toBe(100 * 3 + 10 * 2 + 1 - 1024);
     expect(at(5, 4, 2)).toBe(200 + 40 + 5 - 1024);
+    const info = await readVolumeInfo(SERIES);
+    expect(info.shape).toEqual(v.shape);
+    expect(info.affine).toEqual(v.affine);
   });
 
   it('reports an empty folder and files that are not DICOM, naming the folder', async () => {
