@@ -1,6 +1,6 @@
 // MSD dataset.json manifests: structure, relative paths, and up-front validation that names files.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createVolume, loadManifest, openManifest, parseManifest, validateManifest, writeVolume, ManifestError } from '../src/index.js';
 import { ITK_LABELS, ITK_T1, tempDir } from './helpers.js';
 
@@ -83,7 +83,7 @@ describe('validateManifest', () => {
         unsupervised: [{ image: 'imagesTr/cut.nii.gz' }, { image: 'imagesTr/t1.nii.gz' }],
       }),
     );
-    writeFileSync(join(tmp.dir, 'good.json'), JSON.stringify({ labels: { '0': 'bg', '1': 'air', '2': 'a', '3': 'b', '4': 'c', '5': 'd', '6': 'e' }, training: [{ image: 'imagesTr/t1.nii.gz', label: 'labelsTr/t1.nii.gz' }] }));
+    writeFileSync(join(tmp.dir, 'good.json'), JSON.stringify({ labels: { '0': 'bg', '1': 'air', '2': 'a', '3': 'b', '4': 'c', '5': 'd', '6': 'e' }, training: [{ image: 'imagesTr/t1.nii.gz', label: 'labelsTr/t1.nii.gz' }], unsupervised: [{ image: resolve(__dirname, 'fixtures/dicom-series') }] }));
   });
 
   it('finds every problem, each with its file name', async () => {
@@ -113,6 +113,7 @@ describe('validateManifest', () => {
     expect((err as ManifestError).message).toMatch(/dataset\.json: 5 problem\(s\) found:\n {2}- training\[1\]: image/);
     const good = await openManifest(join(tmp.dir, 'good.json'));
     expect(good.training).toHaveLength(1);
+    expect(good.unsupervised).toHaveLength(1); // a DICOM series folder
     // The ITK label map holds 0..6: with only 6 classes declared it is rejected.
     const problems = await validateManifest(good, { classes: 6 });
     expect(problems.map((p) => p.kind)).toEqual(['labels']);
