@@ -25,6 +25,14 @@ export interface ExtractedStateDict {
   nonTensorKeys: string[];
 }
 
+/** A plain `Map` of tensors (e.g. from a safetensors file) as the dict a pickle would give. */
+function asPyValue(input: PyValue | TorchStateDict): PyValue {
+  if (!(input instanceof Map) || input instanceof PyDict) return input as PyValue;
+  const d = new PyDict();
+  for (const [k, v] of input) d.set(k, v);
+  return d;
+}
+
 function isTensorDict(v: PyValue): v is PyDict {
   if (!(v instanceof PyDict) || v.size === 0) return false;
   for (const x of v.values()) if (x instanceof TorchTensor) return true;
@@ -38,7 +46,12 @@ function isTensorDict(v: PyValue): v is PyDict {
  * @param source names the file in error messages.
  * @throws TorchCheckpointError when no dict of tensors is found (the message lists the top-level keys).
  */
-export function extractStateDict(root: PyValue, source = 'checkpoint', wrappers: readonly string[] = STATE_DICT_WRAPPERS): ExtractedStateDict {
+export function extractStateDict(
+  input: PyValue | TorchStateDict,
+  source = 'checkpoint',
+  wrappers: readonly string[] = STATE_DICT_WRAPPERS,
+): ExtractedStateDict {
+  const root = asPyValue(input);
   let dict: PyDict | undefined;
   let wrapper: string | null = null;
   if (isTensorDict(root)) {
@@ -120,7 +133,7 @@ const stripModule = (k: string): string => (k.startsWith('module.') ? k.slice('m
 /**
  * `plain`: the state dict as stored (our own exports, `model.state_dict()` saved without DDP).
  */
-export function mapPlainKeys(root: PyValue, source = 'checkpoint'): MappedStateDict {
+export function mapPlainKeys(root: PyValue | TorchStateDict, source = 'checkpoint'): MappedStateDict {
   const { tensors, wrapper, nonTensorKeys } = extractStateDict(root, source);
   return { tensors, mapping: 'plain', wrapper, renamed: [], pretrainingHeads: [], nonTensorKeys };
 }
@@ -131,7 +144,7 @@ export function mapPlainKeys(root: PyValue, source = 'checkpoint'): MappedStateD
  * tutorials write. Strips `module.` (SwinMM's `--checkpoint` path does not, and silently loads
  * nothing: meta.json's "trap").
  */
-export function mapDdpKeys(root: PyValue, source = 'checkpoint'): MappedStateDict {
+export function mapDdpKeys(root: PyValue | TorchStateDict, source = 'checkpoint'): MappedStateDict {
   const { tensors, wrapper, nonTensorKeys } = extractStateDict(root, source);
   const renamed: KeyRename[] = [];
   const out = renameAll(tensors, stripModule, renamed, source);
@@ -144,7 +157,7 @@ export function mapDdpKeys(root: PyValue, source = 'checkpoint'): MappedStateDic
  * `WORD/main.py --use_ssl_pretrained` does; a no-op for SwinMM's own files) and marks the
  * pre-training heads, which a fine-tuning model does not have.
  */
-export function mapSwinmmPretrainKeys(root: PyValue, source = 'checkpoint'): MappedStateDict {
+export function mapSwinmmPretrainKeys(root: PyValue | TorchStateDict, source = 'checkpoint'): MappedStateDict {
   const { tensors, wrapper, nonTensorKeys } = extractStateDict(root, source);
   const renamed: KeyRename[] = [];
   const out = renameAll(tensors, (k) => stripModule(k).replace('swin_vit', 'swinViT'), renamed, source);
@@ -158,7 +171,7 @@ export function mapSwinmmPretrainKeys(root: PyValue, source = 'checkpoint'): Map
  * `SwinUNETR.load_from` reads): strips `module.`, renames `swin_vit` → `swinViT`, puts bare
  * backbone keys under `swinViT.` and marks the pre-training heads.
  */
-export function mapSwinUnetrSslKeys(root: PyValue, source = 'checkpoint'): MappedStateDict {
+export function mapSwinUnetrSslKeys(root: PyValue | TorchStateDict, source = 'checkpoint'): MappedStateDict {
   const { tensors, wrapper, nonTensorKeys } = extractStateDict(root, source);
   const renamed: KeyRename[] = [];
   const bareBackbone = /^(patch_embed|layers[1-4]|norm)\./;
@@ -180,7 +193,7 @@ export function mapSwinUnetrSslKeys(root: PyValue, source = 'checkpoint'): Mappe
  * (`swinunetr-ssl` when backbone keys are bare), a `module.` prefix → `ddp`, else `plain`.
  * The chosen mapping is reported in {@link MappedStateDict.mapping}.
  */
-export function mapAutoKeys(root: PyValue, source = 'checkpoint'): MappedStateDict {
+export function mapAutoKeys(root: PyValue | TorchStateDict, source = 'checkpoint'): MappedStateDict {
   const { tensors } = extractStateDict(root, source);
   const keys = [...tensors.keys()].map(stripModule);
   if (keys.some((k) => /^(patch_embed|layers[1-4])\./.test(k))) return mapSwinUnetrSslKeys(root, source);
@@ -190,7 +203,7 @@ export function mapAutoKeys(root: PyValue, source = 'checkpoint'): MappedStateDi
 }
 
 /** The mapping function of each {@link CheckpointSource}. */
-export const KEY_MAPPINGS: Readonly<Record<CheckpointSource, (root: PyValue, source?: string) => MappedStateDict>> = {
+export const KEY_MAPPINGS: Readonly<Record<CheckpointSource, (root: PyValue | TorchStateDict, source?: string) => MappedStateDict>> = {
   plain: mapPlainKeys,
   ddp: mapDdpKeys,
   'swinmm-pretrain': mapSwinmmPretrainKeys,
