@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@swinmm/runtime';
+import { jsInstanceNorm3d, jsLayerNorm } from './ops/norm-js.js';
 
 /** GELU with the exact erf form, as PyTorch's default `nn.GELU()`: `0.5·x·(1 + erf(x/√2))`. */
 export function gelu(x: tf.Tensor): tf.Tensor {
@@ -21,6 +22,8 @@ export function leakyRelu(x: tf.Tensor, slope = 0.01): tf.Tensor {
  * optional affine `gamma`/`beta` — PyTorch's `F.layer_norm(x, [C], gamma, beta, eps)`.
  */
 export function layerNorm(x: tf.Tensor, gamma?: tf.Tensor, beta?: tf.Tensor, eps = 1e-5): tf.Tensor {
+  // On cpu a fused JavaScript pass is ~20× faster than tfjs' broadcasting kernels (ops/norm-js.ts).
+  if (tf.getBackend() === 'cpu' && Boolean(gamma) === Boolean(beta)) return jsLayerNorm(x, gamma, beta, eps);
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, -1, true);
     let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
@@ -37,6 +40,7 @@ export function layerNorm(x: tf.Tensor, gamma?: tf.Tensor, beta?: tf.Tensor, eps
  */
 export function instanceNorm3d(x: tf.Tensor, eps = 1e-5): tf.Tensor {
   if (x.rank !== 5) throw new RangeError(`instanceNorm3d: expected a rank-5 input [B, X, Y, Z, C], found shape [${x.shape.join(', ')}]`);
+  if (tf.getBackend() === 'cpu') return jsInstanceNorm3d(x, eps);
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, [1, 2, 3], true);
     return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));

@@ -39,10 +39,12 @@ export {
   type Conv3dLayerOptions,
 } from './layers.js';
 export { gelu, leakyRelu, layerNorm, instanceNorm3d, dropout, dropPath } from './functional.js';
-export { uniformInit, truncNormalInit, defaultInitBound } from './init.js';
+export { uniformInit, truncNormalInit, defaultInitBound, fastUniformArray, withoutInitialisation } from './init.js';
 export { linear, type LinearImplementation } from './ops/linear.js';
 export { conv3d, convTranspose3dK2S2, spaceToDepth2, depthToSpace2, type Conv3dOptions, type Conv3dImplementation } from './ops/conv.js';
-export { windowAttention, type WindowAttentionInputs, type WindowAttentionImplementation } from './ops/attention.js';
+export { jsWindowAttention } from './ops/attention-js.js';
+export { gatherRows } from './ops/gather.js';
+export { windowAttention, tfjsWindowAttention, type WindowAttentionInputs, type WindowAttentionImplementation } from './ops/attention.js';
 export { registerOpImplementation, implementationFor, type HotOpName } from './ops/registry.js';
 export {
   readSafetensors,

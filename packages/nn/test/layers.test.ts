@@ -12,6 +12,8 @@ import {
   conv3d,
   windowAttention,
   registerOpImplementation,
+  jsWindowAttention,
+  tfjsWindowAttention,
   type LinearImplementation,
 } from '../src/index.js';
 
@@ -112,7 +114,7 @@ describe('hot formulations', () => {
     const heads = 2;
     const hd = 3;
     const qkv = rand([bw, n, 3 * heads * hd], 11) as tf.Tensor3D;
-    const bias = rand([heads, n, n], 12) as tf.Tensor3D;
+    const bias = rand([n, n, heads], 12) as tf.Tensor3D;
     const mask = tf.tensor3d(Array.from({ length: 2 * n * n }, (_, i) => (i % 3 === 0 ? -100 : 0)), [2, n, n]);
     const scale = hd ** -0.5;
     const y = windowAttention({ qkv, heads, bias, mask, scale });
@@ -127,7 +129,7 @@ describe('hot formulations', () => {
           const logits = Array.from({ length: n }, (_, j) => {
             let s = 0;
             for (let d = 0; d < hd; d++) s += q[w][i][h * hd + d] * scale * q[w][j][heads * hd + h * hd + d];
-            return s + bs[h][i][j] + ms[w % 2][i][j];
+            return s + bs[i][j][h] + ms[w % 2][i][j];
           });
           const m = Math.max(...logits);
           const e = logits.map((l) => Math.exp(l - m));
@@ -139,6 +141,27 @@ describe('hot formulations', () => {
           }
         }
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('the fused JS kernel (cpu) equals the tfjs formulation in value and gradients', () => {
+    const bw = 4;
+    const n = 7;
+    const heads = 3;
+    const hd = 2;
+    const qkv = rand([bw, n, 3 * heads * hd], 21) as tf.Tensor3D;
+    const bias = rand([n, n, heads], 22) as tf.Tensor3D;
+    const w = rand([bw, n, heads * hd], 23);
+    for (const mask of [null, tf.tensor3d(Array.from({ length: 2 * n * n }, (_, i) => (i % 5 === 0 ? -100 : 0)), [2, n, n])]) {
+      const run = (impl: 'js' | 'tf') => (q: tf.Tensor, b: tf.Tensor) => {
+        const inputs = { qkv: q as tf.Tensor3D, heads, bias: b as tf.Tensor3D, mask, scale: hd ** -0.5 };
+        const y = impl === 'js' ? jsWindowAttention(inputs, tfjsWindowAttention) : tfjsWindowAttention(inputs);
+        return tf.sum(tf.mul(y, w));
+      };
+      expect(Math.abs((run('js')(qkv, bias).arraySync() as number) - (run('tf')(qkv, bias).arraySync() as number))).toBeLessThan(1e-5);
+      const gj = tf.grads(run('js'))([qkv, bias]);
+      const gt = tf.grads(run('tf'))([qkv, bias]);
+      gj.forEach((g, i) => expect(maxAbs(g, gt[i])).toBeLessThan(1e-5));
+    }
   });
 
   it('a registered implementation replaces the default for its backend only', () => {
@@ -190,5 +213,47 @@ describe('functional layers', () => {
     const dp = new DropPath(0.5, { rng: Rng.fromSeed(4) });
     const rows = dp.forward(x).arraySync() as number[][];
     rows.forEach((r) => expect(new Set(r).size).toBe(1));
+  });
+});
+
+describe('JavaScript norms (cpu) against the tfjs formulation', () => {
+  it('layer norm with and without affine, and instance norm: values and gradients', async () => {
+    const { jsLayerNorm, jsInstanceNorm3d } = await import('../src/ops/norm-js.js');
+    const x = rand([3, 4, 5], 31);
+    const g = rand([5], 32);
+    const b = rand([5], 33);
+    const w = rand([3, 4, 5], 34);
+    const ref = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xx, -1, true);
+      return tf.sum(tf.mul(tf.add(tf.mul(tf.div(tf.sub(xx, mean), tf.sqrt(tf.add(variance, 1e-5))), gg), bb), w));
+    };
+    const ours = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(jsLayerNorm(xx, gg, bb, 1e-5), w));
+    const gr = tf.grads(ref)([x, g, b]);
+    const go = tf.grads(ours)([x, g, b]);
+    gr.forEach((t, i) => expect(maxAbs(t, go[i])).toBeLessThan(2e-5));
+    const plain = (xx: tf.Tensor) => tf.sum(tf.mul(jsLayerNorm(xx, undefined, undefined, 1e-5), w));
+    const plainRef = (xx: tf.Tensor) => ref(xx, tf.ones([5]), tf.zeros([5]));
+    expect(maxAbs(tf.grad(plain)(x), tf.grad(plainRef)(x))).toBeLessThan(2e-5);
+    const v = rand([2, 3, 2, 4, 3], 35);
+    const wv = rand([2, 3, 2, 4, 3], 36);
+    const inRef = (xx: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xx, [1, 2, 3], true);
+      return tf.sum(tf.mul(tf.div(tf.sub(xx, mean), tf.sqrt(tf.add(variance, 1e-5))), wv));
+    };
+    const inOurs = (xx: tf.Tensor) => tf.sum(tf.mul(jsInstanceNorm3d(xx, 1e-5), wv));
+    expect(Math.abs((inRef(v).arraySync() as number) - (inOurs(v).arraySync() as number))).toBeLessThan(1e-4);
+    expect(maxAbs(tf.grad(inRef)(v), tf.grad(inOurs)(v))).toBeLessThan(2e-5);
+  });
+
+  it('gatherRows copies rows, fills zeros for −1 and scatters gradients back', async () => {
+    const { gatherRows } = await import('../src/index.js');
+    const x = rand([4, 3], 37) as tf.Tensor2D;
+    const idx = Int32Array.from([2, -1, 0, 2]);
+    const y = gatherRows(x, idx);
+    const xs = x.arraySync();
+    expect(y.arraySync()).toEqual([xs[2], [0, 0, 0], xs[0], xs[2]]);
+    const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(gatherRows(xx as tf.Tensor2D, idx), tf.tensor2d([[1, 1, 1], [5, 5, 5], [2, 2, 2], [3, 3, 3]]))))(x);
+    expect(gx.arraySync()).toEqual([[2, 2, 2], [0, 0, 0], [4, 4, 4], [0, 0, 0]]);
+    expect(() => gatherRows(x, Int32Array.from([4]))).toThrow('gatherRows: index 4 at position 0 is out of range for 4 rows');
   });
 });

@@ -147,3 +147,15 @@ describe('Module', () => {
     [a, b, t, ln].forEach((m) => m.dispose());
   });
 });
+
+describe('withoutInitialisation', () => {
+  it('builds zero parameters (for models whose weights are loaded next)', async () => {
+    const { withoutInitialisation } = await import('../src/index.js');
+    const l = withoutInitialisation(() => new Linear(3, 2));
+    expect(Array.from(l.weight.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+    const r = new Linear(3, 2);
+    expect(Array.from(r.weight.dataSync()).some((v) => v !== 0)).toBe(true);
+    l.dispose();
+    r.dispose();
+  });
+});
