@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** The packages packed and installed together: a base package and one that imports it. */
-const PACKAGES = ['runtime'];
+const PACKAGES = ['runtime', 'nn'];
 
 const workspace = resolve(__dirname, '..', '..', '..');
 const run = (cmd: string, args: string[], cwd: string) =>
@@ -37,13 +37,20 @@ describe('packages install and import outside the workspace', () => {
     expect(readdirSync(join(consumer, 'node_modules', '@swinmm')).sort()).toEqual([...PACKAGES].sort());
     const script = `
       import { initBackend, Rng, detrandUniform } from '@swinmm/runtime';
+      import { Linear, writeSafetensors, readSafetensors } from '@swinmm/nn';
       const info = await initBackend('cpu', { log: () => {} });
       const v = detrandUniform('input', [4], 0);
-      console.log(JSON.stringify({ backend: info.name, rng: Rng.fromSeed(1).int(0, 1000), v0: v[0] }));
+      const layer = new Linear(3, 2, { rng: Rng.fromSeed(1) });
+      const names = [...layer.torchShapes().entries()].map(([n, s]) => n + ':' + s.join('x'));
+      const bytes = writeSafetensors(new Map([['w', { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) }]]));
+      const back = readSafetensors(bytes).get('w');
+      console.log(JSON.stringify({ backend: info.name, rng: Rng.fromSeed(1).int(0, 1000), v0: v[0], names, back: Array.from(back.data) }));
     `;
     const output = JSON.parse(run('node', ['--input-type=module', '-e', script], consumer).trim().split('\n').pop()!);
     expect(output.backend).toBe('cpu');
     expect(output.v0).toBeCloseTo(-0.7166462540626526, 12);
     expect(Number.isInteger(output.rng)).toBe(true);
+    expect(output.names).toEqual(['weight:2x3', 'bias:2']);
+    expect(output.back).toEqual([1, 2]);
   });
 });
