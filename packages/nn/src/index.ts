@@ -44,6 +44,7 @@ export { linear, type LinearImplementation } from './ops/linear.js';
 export { conv3d, convTranspose3dK2S2, spaceToDepth2, depthToSpace2, type Conv3dOptions, type Conv3dImplementation } from './ops/conv.js';
 export { jsWindowAttention } from './ops/attention-js.js';
 export { gatherRows } from './ops/gather.js';
+export { concatChannels } from './ops/concat.js';
 export { windowAttention, tfjsWindowAttention, type WindowAttentionInputs, type WindowAttentionImplementation } from './ops/attention.js';
 export { registerOpImplementation, implementationFor, type HotOpName } from './ops/registry.js';
 export {

@@ -216,6 +216,36 @@ describe('functional layers', () => {
   });
 });
 
+describe('concatChannels', () => {
+  it('equals tf.concat on the last axis, with split gradients', async () => {
+    const { concatChannels } = await import('../src/index.js');
+    const a = rand([2, 3, 2], 51);
+    const b = rand([2, 3, 1], 52);
+    expect(concatChannels([a, b]).arraySync()).toEqual(tf.concat([a, b], -1).arraySync());
+    const w = rand([2, 3, 3], 53);
+    const [ga, gb] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(concatChannels([x, y]), w)))([a, b]);
+    expect(ga.arraySync()).toEqual(tf.slice(w, [0, 0, 0], [2, 3, 2]).arraySync());
+    expect(gb.arraySync()).toEqual(tf.slice(w, [0, 0, 2], [2, 3, 1]).arraySync());
+    expect(() => concatChannels([a, rand([2, 2, 1], 54)])).toThrow('concatChannels: every input needs the leading shape [2, 3], found [2, 2, 1]');
+  });
+});
+
+describe('JavaScript conv3d (cpu, wasm)', () => {
+  it('equals tfjs conv3d (same padding) in value and both gradients', async () => {
+    const { jsConv3dSame } = await import('../src/ops/conv-js.js');
+    const x = rand([2, 4, 3, 5, 3], 41) as tf.Tensor5D;
+    const w = rand([3, 3, 3, 3, 4], 42) as tf.Tensor5D;
+    const r = rand([2, 4, 3, 5, 4], 43);
+    const ref = (xx: tf.Tensor, ww: tf.Tensor) =>
+      tf.sum(tf.mul(tf.conv3d(tf.pad(xx as tf.Tensor5D, [[0, 0], [1, 1], [1, 1], [1, 1], [0, 0]]), ww as tf.Tensor5D, 1, 'valid'), r));
+    const ours = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(jsConv3dSame(xx as tf.Tensor5D, ww as tf.Tensor5D), r));
+    expect(Math.abs((ref(x, w).arraySync() as number) - (ours(x, w).arraySync() as number))).toBeLessThan(1e-4);
+    const gr = tf.grads(ref)([x, w]);
+    const go = tf.grads(ours)([x, w]);
+    gr.forEach((t, i) => expect(maxAbs(t, go[i])).toBeLessThan(1e-4));
+  });
+});
+
 describe('JavaScript norms (cpu) against the tfjs formulation', () => {
   it('layer norm with and without affine, and instance norm: values and gradients', async () => {
     const { jsLayerNorm, jsInstanceNorm3d } = await import('../src/ops/norm-js.js');

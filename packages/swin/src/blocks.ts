@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@swinmm/runtime';
-import { Dropout, DropPath, LayerNorm, Linear, Module, gatherRows, gelu, truncNormalInit, windowAttention } from '@swinmm/nn';
+import { Dropout, DropPath, LayerNorm, Linear, Module, gatherRows, gelu, spaceToDepth2, truncNormalInit, windowAttention } from '@swinmm/nn';
 import { getWindowSize, padEnd3d, relativePositionIndex, slicedPositionIndex, windowGatherIndex, type Triple } from './window.js';
 
 /** Options of {@link WindowAttention}. */
@@ -224,7 +224,6 @@ export class PatchMerging extends Module {
   readonly reduction: Linear;
   /** LayerNorm(8C). */
   readonly norm: LayerNorm;
-  private order: tf.Tensor1D | null = null;
 
   constructor(
     /** Input channels C. */
@@ -241,18 +240,10 @@ export class PatchMerging extends Module {
 
   /** `[B, D, H, W, C]` → `[B, ⌈D/2⌉, ⌈H/2⌉, ⌈W/2⌉, 2C]`. */
   forward(x: tf.Tensor5D): tf.Tensor5D {
-    const [b, d0, h0, w0, c] = x.shape;
+    const [, d0, h0, w0] = x.shape;
     const y = padEnd3d(x, [d0 % 2, h0 % 2, w0 % 2]);
-    const [, d, h, w] = y.shape;
-    // [B·D/2, 2, H/2, 2, W/2, 2C] → [B·D/2, H/2, W/2, 2a, 2b, 2C] → [N, 8, C] with k = 4a + 2b + c.
-    const blocks = tf.reshape(tf.transpose(tf.reshape(y, [b * (d / 2), 2, h / 2, 2, w / 2, 2 * c]), [0, 2, 4, 1, 3, 5]), [-1, 8, c]);
-    if (!this.order) this.order = tf.keep(tf.tensor1d(MERGE_ORDERS[this.kind] as number[], 'int32'));
-    const merged = tf.reshape(tf.gather(blocks, this.order, 1), [b, d / 2, h / 2, w / 2, 8 * c]);
+    // The 8 strided sub-grids in the variant's slot order, concatenated along channels.
+    const merged = spaceToDepth2(y as tf.Tensor5D, MERGE_ORDERS[this.kind]);
     return this.reduction.forward(this.norm.forward(merged)) as tf.Tensor5D;
-  }
-
-  protected override disposeOwned(): void {
-    this.order?.dispose();
-    this.order = null;
   }
 }

@@ -11,6 +11,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/**
+ * Backends that gather rows in JavaScript: on cpu tfjs' gather is slow, and on both cpu and wasm
+ * the gradient of `tf.gather` (UnsortedSegmentSum, the cpu kernel on wasm) costs
+ * O(rows × segments) — quadratic for a permutation of every token.
+ */
+const JS_GATHER_BACKENDS = new Set(['cpu', 'wasm']);
+
 function jsGatherRows(x: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
   const [rows, c] = x.shape;
   const run = tf.customGrad(((src: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -52,7 +59,7 @@ function tfGatherRows(x: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
 
 /**
  * `out[r] = x[index[r]]` for a 2-D `x` `[rows, C]`, or zeros where `index[r] < 0`. Differentiable.
- * Plain JavaScript row copies on the `cpu` backend, `tf.gather` elsewhere.
+ * Plain JavaScript row copies on the `cpu` and `wasm` backends, `tf.gather` elsewhere.
  *
  * @throws RangeError for an index ≥ rows.
  */
@@ -62,5 +69,5 @@ export function gatherRows(x: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
   for (let i = 0; i < index.length; i++) {
     if (index[i] >= rows) throw new RangeError(`gatherRows: index ${index[i]} at position ${i} is out of range for ${rows} rows`);
   }
-  return tf.getBackend() === 'cpu' ? jsGatherRows(x, index) : tfGatherRows(x, index);
+  return JS_GATHER_BACKENDS.has(tf.getBackend()) ? jsGatherRows(x, index) : tfGatherRows(x, index);
 }

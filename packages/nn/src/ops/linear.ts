@@ -19,6 +19,9 @@ const matMulPlainGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
       const dy2 = dy as tf.Tensor2D;
+      // On cpu the transpose kernel is the slow part (~1 µs per element), and its matMul handles
+      // the flags at full speed; elsewhere transpose explicitly so matMul stays on its fast path.
+      if (tf.getBackend() === 'cpu') return [tf.matMul(dy2, ws, false, true), tf.matMul(xs, dy2, true, false)];
       return [tf.matMul(dy2, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy2)];
     },
   };
