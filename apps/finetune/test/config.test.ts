@@ -31,7 +31,7 @@ describe('fine-tuning configuration', () => {
   it('tiny preset is small and valid', () => {
     const c = resolveFinetuneConfig({ preset: 'tiny', data: { manifest: '/x/d.json' }, optim: { lr: 3e-4 } });
     expect(c.model.featureSize).toBe(12);
-    expect(c.model.roi).toEqual([32, 32, 32]);
+    expect(c.model.roi).toEqual([64, 64, 64]);
     expect(c.optim.lr).toBe(3e-4);
     expect(c.optim.weightDecay).toBe(1e-5);
     expect(finetunePreset('tiny').preset).toBe('tiny');

@@ -26,6 +26,8 @@ function tinyConfig(dir: string, over: Record<string, unknown> = {}) {
       data: { manifest: manifest(dir, { training: [{ image: IMAGE, label: LABEL }], validation: [{ image: IMAGE, label: LABEL }] }) },
       // A coarse grid (33×34×33 voxels after RAS + resampling) keeps validation to 8 windows.
       transforms: { numSamples: 1, pixdim: [8, 5.5, 8] },
+      // The stand-in model has no bottleneck, so the smallest crop the schema allows is fine.
+      model: { roi: [32, 32, 32] },
       optim: { maxEpochs: 2, warmupEpochs: 1 },
       validation: { every: 2, start: 0, swBatchSize: 4 },
       output: { dir: join(dir, 'run'), checkpointEvery: 2, keepLast: 1 },
