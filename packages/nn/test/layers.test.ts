@@ -216,6 +216,23 @@ describe('functional layers', () => {
   });
 });
 
+describe('spaceToDepth2 / depthToSpace2', () => {
+  it('group 2×2×2 neighbours in slot order and invert each other', async () => {
+    const { spaceToDepth2, depthToSpace2 } = await import('../src/index.js');
+    const x = rand([1, 4, 2, 2, 3], 61) as tf.Tensor5D;
+    const xs = x.arraySync() as number[][][][][];
+    const order = [0, 4, 2, 1, 5, 2, 1, 7];
+    const y = spaceToDepth2(x, order).arraySync() as number[][][][][];
+    for (let i = 0; i < 2; i++)
+      for (let slot = 0; slot < 8; slot++) {
+        const k = order[slot];
+        const src = xs[0][2 * i + (k >> 2)][(k >> 1) & 1][k & 1];
+        expect(y[0][i][0][0].slice(slot * 3, slot * 3 + 3)).toEqual(src);
+      }
+    expect(depthToSpace2(spaceToDepth2(x)).arraySync()).toEqual(xs);
+  });
+});
+
 describe('concatChannels', () => {
   it('equals tf.concat on the last axis, with split gradients', async () => {
     const { concatChannels } = await import('../src/index.js');

@@ -49,14 +49,11 @@ function blockIndex(b: number, X: number, Y: number, Z: number, direction: 'toDe
       for (let y = 0; y < Y; y++)
         for (let z = 0; z < Z; z++)
           for (let slot = 0; slot < 8; slot++, r++) {
-                const k = order[slot];
-                const a = k >> 2;
-                const bb = (k >> 1) & 1;
-                const c = k & 1;
-                const fine = ((n * 2 * X + 2 * x + a) * 2 * Y + 2 * y + bb) * 2 * Z + 2 * z + c;
-                if (direction === 'toDepth') idx[r] = fine;
-                else idx[fine] = r;
-              }
+            const k = order[slot];
+            const fine = ((n * 2 * X + 2 * x + (k >> 2)) * 2 * Y + 2 * y + ((k >> 1) & 1)) * 2 * Z + 2 * z + (k & 1);
+            if (direction === 'toDepth') idx[r] = fine;
+            else idx[fine] = r;
+          }
   if (blockIndexCache.size > 64) blockIndexCache.clear();
   blockIndexCache.set(key, idx);
   return idx;
