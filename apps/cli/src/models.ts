@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Module } from '@swinmm/nn';
+import { SwinUNETR, type SwinUNETROptions } from '@swinmm/decoder';
 import { CliError } from './command.js';
 
 /** A kind of model that can be built from a JSON config. */
@@ -33,11 +34,70 @@ export interface ModelRegistry {
   presets: readonly ModelPreset[];
 }
 
+type FieldType = 'int' | 'number' | 'boolean' | 'string' | 'int[]' | 'int|int[]';
+
+function checkFields(config: Record<string, unknown>, fields: Record<string, FieldType>, required: readonly string[], kind: string): void {
+  for (const r of required) if (!(r in config)) throw new CliError(`model "${kind}": the config needs "${r}"`);
+  for (const [k, v] of Object.entries(config)) {
+    const type = fields[k];
+    if (!type) throw new CliError(`model "${kind}": unknown option "${k}" (expected one of: ${Object.keys(fields).join(', ')})`);
+    const isInt = (x: unknown): boolean => Number.isInteger(x);
+    const ok =
+      type === 'int' ? isInt(v)
+      : type === 'number' ? typeof v === 'number' && Number.isFinite(v)
+      : type === 'boolean' ? typeof v === 'boolean'
+      : type === 'string' ? typeof v === 'string'
+      : type === 'int[]' ? Array.isArray(v) && v.every(isInt)
+      : isInt(v) || (Array.isArray(v) && v.length === 3 && v.every(isInt));
+    if (!ok) throw new CliError(`model "${kind}": option "${k}" must be ${type}, found ${JSON.stringify(v)}`);
+  }
+}
+
+/** MONAI SwinUNETR (`@swinmm/decoder`), configured like MONAI's constructor. */
+const swinunetr: ModelKind = {
+  kind: 'swinunetr',
+  description: 'MONAI SwinUNETR: imgSize, inChannels, outChannels, featureSize, depths, numHeads, normName, normalize, useV2, downsample',
+  async create(config) {
+    checkFields(
+      config,
+      {
+        imgSize: 'int|int[]',
+        inChannels: 'int',
+        outChannels: 'int',
+        featureSize: 'int',
+        depths: 'int[]',
+        numHeads: 'int[]',
+        normName: 'string',
+        normalize: 'boolean',
+        useV2: 'boolean',
+        downsample: 'string',
+      },
+      ['inChannels', 'outChannels'],
+      'swinunetr',
+    );
+    try {
+      return new SwinUNETR(config as unknown as SwinUNETROptions);
+    } catch (error) {
+      throw new CliError(`model "swinunetr": ${error instanceof Error ? error.message : String(error)}`);
+    }
+  },
+};
+
 /**
- * The models the CLI knows. The SwinUNETR / SwinMM models register here as their packages land
- * (`@swinmm/decoder`); until then `--model` accepts models from an injected registry (tests) only.
+ * The models the CLI knows: MONAI's SwinUNETR with the fixture and published configurations.
+ * (The two-view SwinMM model registers here when its package exports it.)
  */
-export const MODELS: ModelRegistry = { kinds: [], presets: [] };
+export const MODELS: ModelRegistry = {
+  kinds: [swinunetr],
+  presets: [
+    // The reference fixture's model (swinunetr-small, the .pt fixtures).
+    { name: 'swinunetr-small', config: { model: 'swinunetr', imgSize: [64, 32, 64], inChannels: 1, outChannels: 3, featureSize: 12 } },
+    // MONAI's BTCV Swin UNETR (14 classes, F 48), what model_swinvit.pt fine-tuning produces.
+    { name: 'swinunetr-btcv', config: { model: 'swinunetr', imgSize: 96, inChannels: 1, outChannels: 14, featureSize: 48 } },
+    // SwinMM's WORD fine-tuning backbone size (17 classes, F 48); the two-view model adds encoder5 and cross_atte6.
+    { name: 'swinunetr-word', config: { model: 'swinunetr', imgSize: 64, inChannels: 1, outChannels: 17, featureSize: 48 } },
+  ],
+};
 
 /** Resolves `--model NAME|FILE.json` to a module. */
 export async function createModel(arg: string, registry: ModelRegistry = MODELS): Promise<{ model: Module; config: Record<string, unknown> }> {

@@ -158,6 +158,28 @@ describe('swinmm convert', () => {
     expect(io2.stdout.join('\n')).toContain('mismatched 2');
   });
 
+  it('--model swinunetr-small (the real SwinUNETR): the mini file is a partial load, reported as such', async () => {
+    const io = capture();
+    expect(await runCli(['convert', MINI, join(dir, 'real.safetensors'), '--model', 'swinunetr-small'], io)).toBe(0);
+    const text = io.stdout.join('\n');
+    expect(text).toContain('matched 6: 5 parameter(s) loaded + 1 recomputed buffer(s)');
+    expect(text).toContain('backbone (swinViT.*): 3/118 parameter(s) loaded, 1 buffer(s) matched');
+    expect(text).toContain('missing 146, unexpected 0, mismatched 0');
+    expect(text).toContain('wrote');
+  });
+
+  it('a JSON config is validated before the model is built', async () => {
+    const config = join(dir, 'bad.json');
+    writeFileSync(config, JSON.stringify({ model: 'swinunetr', inChannels: 1, outChannels: 3, featureSize: '12' }));
+    const io = capture();
+    expect(await runCli(['convert', MINI, join(dir, 'bad.safetensors'), '--model', config], io)).toBe(2);
+    expect(io.stderr[0]).toBe('swinmm convert: model "swinunetr": option "featureSize" must be int, found "12"');
+    writeFileSync(config, JSON.stringify({ model: 'swinunetr', inChannels: 1, outChannels: 3, windowSize: 5 }));
+    const io2 = capture();
+    expect(await runCli(['convert', MINI, join(dir, 'bad.safetensors'), '--model', config], io2)).toBe(2);
+    expect(io2.stderr[0]).toMatch(/unknown option "windowSize" \(expected one of: imgSize, inChannels/);
+  });
+
   it('a malicious checkpoint is refused with the global named, exit code 1', async () => {
     const io = capture();
     expect(await runCli(['convert', join(FIX, 'os_system_in_zip.pt'), join(dir, 'evil.safetensors')], io)).toBe(1);

@@ -26,7 +26,11 @@ export function makeConvertCommand(registry: ModelRegistry = MODELS): Command {
     ].join('\n'),
     options: {
       source: { type: 'string', description: `key mapping (${Object.keys(KEY_MAPPINGS).join(', ')})`, valueName: 'MAPPING', default: 'auto' },
-      model: { type: 'string', description: 'check against this model: a preset name or a JSON config file', valueName: 'NAME|FILE' },
+      model: {
+        type: 'string',
+        description: `check against this model: a preset (${registry.presets.map((p) => p.name).join(', ') || 'none'}) or a JSON config {"model": "${registry.kinds.map((k) => k.kind).join('|') || 'kind'}", …}`,
+        valueName: 'NAME|FILE',
+      },
       strict: { type: 'boolean', description: 'with --model: fail unless every parameter matches and nothing is left over' },
       'allow-global': { type: 'string', description: 'comma-separated extra globals to accept as inert data (e.g. argparse.Namespace)', valueName: 'LIST' },
       wrap: { type: 'string', description: 'for .pt output: store the state dict under this key (e.g. state_dict, as SwinMM loaders expect)', valueName: 'KEY' },
