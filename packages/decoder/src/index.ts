@@ -31,3 +31,24 @@ export {
 } from './blocks.js';
 export { diceCELoss, diceCELossParts, type DiceCEOptions, type DiceCEParts } from './losses.js';
 export { SwinUNETRBase } from './swin-unetr.js';
+export {
+  SwinMMSegmenter,
+  type SwinMMSegmenterOptions,
+  type ViewEncoding,
+  type SwinMMTrace,
+  type ViewPair,
+} from './swinmm-segmenter.js';
+export {
+  CrossViewAttention,
+  CrossViewBlock,
+  CrossAttention,
+  type CrossViewAttentionOptions,
+  type CrossViewAttentionTrace,
+} from './cross-view-attention.js';
+export {
+  swinmmFinetuneLoss,
+  swinmmFinetuneLossParts,
+  klDivMean,
+  twoViewPseudoLabel,
+  type SwinMMFinetuneLossParts,
+} from './swinmm-loss.js';
