@@ -36,3 +36,26 @@ describe('swinmm evaluate', () => {
     expect(io.stderr.join('\n')).toMatch(/cannot read the prediction folder .*none/);
   });
 });
+
+describe('swinmm finetune and infer', () => {
+  it('check their arguments and the configuration before anything runs', async () => {
+    let io = capture();
+    expect(await runCli(['finetune'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/expected --config <file> or --preset <name>/);
+    io = capture();
+    expect(await runCli(['finetune', '--preset', 'tiny', 'lr'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/expected key=value overrides, found "lr"/);
+    io = capture();
+    expect(await runCli(['finetune', '--preset', 'tiny', 'data.manifest=/nope/dataset.json', 'optim.lr=fast'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/optim.lr: expected a number > 0, found the string "fast"/);
+    io = capture();
+    expect(await runCli(['finetune', '--preset', 'tiny', 'data.manifest=/nope/dataset.json'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/data.manifest: file not found: \/nope\/dataset.json/);
+    io = capture();
+    expect(await runCli(['infer', '-i', 'a.nii.gz'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/-i <image\|folder>, -o <dir> and --weights <file> are all required/);
+    io = capture();
+    expect(await runCli(['infer', '-i', 'a', '-o', 'b', '-w', 'c', '--overlap', '1.5'], io)).toBe(2);
+    expect(io.stderr[0]).toMatch(/--overlap 1.5: expected a number in \[0, 1\)/);
+  });
+});

@@ -56,3 +56,5 @@ export {
   type RunFinetuneOptions,
   type FinetuneResult,
 } from './train.js';
+export { swinmmKit, createSegmenter, loadPretrainedEncoder, loadFinetuned, FINETUNE_METADATA_KEY, type FinetunedSettings } from './model.js';
+export { finetuneMain, finetuneUsage, type LineIo } from './run.js';

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { lastValueFrom, tap } from 'rxjs';
 import { openManifest, VolumeLoader, type LabelArray, type ManifestEntry, type Sample as LoaderSample, type Volume } from '@swinmm/data';
 import { evaluateSegmentation } from '@swinmm/metrics';
+import { twoViewPseudoLabel } from '@swinmm/decoder';
 import { doubleSlidingWindowInference } from '@swinmm/inference';
 import { initBackend, Rng } from '@swinmm/runtime';
 import {
@@ -362,7 +363,7 @@ export async function runFinetune<M extends SegmenterModel>(config: FinetuneConf
           // Semi-supervised (SPEC.md §7.8, as the paper intends): the two-view ensemble's argmax
           // is the target of THIS unlabeled batch only. Read out as plain numbers, so no gradient
           // flows through the pseudo-label.
-          const ens = tf.argMax(tf.add(tf.softmax(oa), tf.softmax(ob)), -1);
+          const ens = twoViewPseudoLabel(oa, ob);
           target = tf.tensor4d(ens.dataSync() as Int32Array, ens.shape as [number, number, number, number], 'int32');
         }
         const out = options.kit.loss(oa, ob, target);

@@ -7,6 +7,9 @@
 import type { Command } from '../command.js';
 import { convertCommand } from './convert.js';
 import { evaluateCommand } from './evaluate.js';
+import { finetuneCommand } from './finetune.js';
+import { inferCommand } from './infer.js';
+import { pretrainCommand } from './pretrain.js';
 
 /** The commands of `swinmm`. */
-export const COMMANDS: readonly Command[] = [convertCommand, evaluateCommand];
+export const COMMANDS: readonly Command[] = [convertCommand, evaluateCommand, pretrainCommand, finetuneCommand, inferCommand];

@@ -1,0 +1,1 @@
+module.exports = { ...require('../../jest.preset.cjs')({ keepDynamicImport: true }), displayName: 'demo', testTimeout: 600000 };
