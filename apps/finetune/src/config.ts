@@ -5,12 +5,9 @@
  *
  * @module
  */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, deepMerge, validateAgainst, type ObjectField } from './schema.js';
+import { ConfigError, deepMerge, defineConfig, validateAgainst, type ObjectField, type Triple } from '@swinmm/appkit';
 
-/** A size or spacing along x, y, z. */
-export type Triple = [number, number, number];
+export type { Triple };
 
 /** Every setting of a fine-tuning run. */
 export interface FinetuneConfig {
@@ -224,107 +221,38 @@ export function finetunePreset(name: 'paper' | 'tiny'): FinetuneConfig {
 /** Names of the presets. */
 export const FINETUNE_PRESETS = ['paper', 'tiny'] as const;
 
+const FINETUNE_CONFIG = defineConfig<FinetuneConfig>({
+  presets: { paper: PAPER, tiny: TINY },
+  defaultPreset: 'paper',
+  validate: (merged) => validateAgainst(FINETUNE_SCHEMA, merged),
+  relations: (c) => {
+    const problems: string[] = [];
+    if (c.transforms.aMax <= c.transforms.aMin) problems.push(`transforms.aMax: expected a number > transforms.aMin (${c.transforms.aMin}), found ${c.transforms.aMax}`);
+    if (c.model.featureSize % 12 !== 0) problems.push(`model.featureSize: expected a multiple of 12 (the Swin heads divide it), found ${c.model.featureSize}`);
+    return problems;
+  },
+  pathKeys: ['data.manifest', 'data.cacheDir', 'init.pretrained', 'resume', 'output.dir'],
+  fileKeys: ['data.manifest', 'init.pretrained', 'resume'],
+});
+
 /**
  * Builds a configuration from a partial one: the preset named by `partial.preset` (default
  * `paper`) with `partial` merged over it, then checked against {@link FINETUNE_SCHEMA}. Relative
  * file paths are resolved against `baseDir`. Throws a {@link ConfigError} listing every problem.
  */
 export function resolveFinetuneConfig(partial: unknown, baseDir = process.cwd(), source = 'config'): FinetuneConfig {
-  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
-    throw new ConfigError(source, [`(root): expected an object, found ${JSON.stringify(partial)}`]);
-  }
-  const presetName = (partial as { preset?: unknown }).preset ?? 'paper';
-  if (presetName !== 'paper' && presetName !== 'tiny') {
-    throw new ConfigError(source, [`preset: expected one of "paper", "tiny", found ${JSON.stringify(presetName)}`]);
-  }
-  const merged = deepMerge(finetunePreset(presetName), partial);
-  const problems = validateAgainst(FINETUNE_SCHEMA, merged);
-  if (problems.length === 0 && merged.transforms.aMax <= merged.transforms.aMin) {
-    problems.push(`transforms.aMax: expected a number > transforms.aMin (${merged.transforms.aMin}), found ${merged.transforms.aMax}`);
-  }
-  if (problems.length === 0 && merged.model.featureSize % 12 !== 0) {
-    problems.push(`model.featureSize: expected a multiple of 12 (the Swin heads divide it), found ${merged.model.featureSize}`);
-  }
-  if (problems.length > 0) throw new ConfigError(source, problems);
-  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  merged.data.manifest = abs(merged.data.manifest);
-  if (merged.data.cacheDir !== null) merged.data.cacheDir = abs(merged.data.cacheDir);
-  if (merged.init.pretrained !== null) merged.init.pretrained = abs(merged.init.pretrained);
-  if (merged.resume !== null) merged.resume = abs(merged.resume);
-  merged.output.dir = abs(merged.output.dir);
-  return merged;
+  return FINETUNE_CONFIG.resolve(partial, baseDir, source);
 }
 
 /**
  * Reads a JSON configuration file and resolves it ({@link resolveFinetuneConfig}); relative paths
  * in it are relative to the file's folder. `overrides` (e.g. from the command line) win over the file.
  */
-export async function loadFinetuneConfig(file: string, overrides: Record<string, unknown> = {}): Promise<FinetuneConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read the configuration file: ${(err as Error).message}`]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
-  }
-  return resolveFinetuneConfig(deepMerge(json, overrides), dirname(resolve(file)), file);
+export function loadFinetuneConfig(file: string, overrides: Record<string, unknown> = {}): Promise<FinetuneConfig> {
+  return FINETUNE_CONFIG.load(file, overrides);
 }
 
 /** Checks that the files a configuration names exist (before any volume is read). */
-export async function checkConfigFiles(config: FinetuneConfig, source = 'config'): Promise<void> {
-  const problems: string[] = [];
-  const check = async (key: string, path: string | null): Promise<void> => {
-    if (path === null) return;
-    try {
-      const s = await stat(path);
-      if (!s.isFile()) problems.push(`${key}: ${path} is not a file`);
-    } catch {
-      problems.push(`${key}: file not found: ${path}`);
-    }
-  };
-  await check('data.manifest', config.data.manifest);
-  await check('init.pretrained', config.init.pretrained);
-  await check('resume', config.resume);
-  if (problems.length > 0) throw new ConfigError(source, problems);
-}
-
-/**
- * Parses `--key.sub=value` / `--key.sub value` pairs into a nested override object (values are
- * JSON when they parse as JSON, else strings), e.g. `--optim.lr 3e-4 --model.roi [32,32,32]`.
- */
-export function parseOverrides(args: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) throw new ConfigError('command line', [`unexpected argument ${JSON.stringify(a)} (expected --key value)`]);
-    let key = a.slice(2);
-    let raw: string | undefined;
-    const eq = key.indexOf('=');
-    if (eq >= 0) {
-      raw = key.slice(eq + 1);
-      key = key.slice(0, eq);
-    } else {
-      raw = args[++i];
-      if (raw === undefined) throw new ConfigError('command line', [`${key}: missing value after --${key}`]);
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch {
-      value = raw;
-    }
-    const parts = key.split('.');
-    let node = out;
-    for (const p of parts.slice(0, -1)) {
-      if (typeof node[p] !== 'object' || node[p] === null) node[p] = {};
-      node = node[p] as Record<string, unknown>;
-    }
-    node[parts[parts.length - 1]] = value;
-  }
-  return out;
+export function checkConfigFiles(config: FinetuneConfig, source = 'config'): Promise<void> {
+  return FINETUNE_CONFIG.checkFiles(config, source);
 }

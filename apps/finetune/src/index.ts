@@ -8,12 +8,39 @@
  *   the input's grid), {@link inferFiles}.
  * - Evaluation: {@link evaluateFolders}, {@link evaluateVolumes}, {@link reportToCsv},
  *   {@link reportToMarkdown}.
- * - Reporting: {@link ProgressBar}, {@link lossCurveSvg}, {@link encodePng},
- *   {@link overlaySlicePng}.
+ * - Reporting: {@link appendJsonl}, {@link writeLossCurve}. The configuration schema, progress bar,
+ *   SVG loss curves and PNG overlays live in `@swinmm/appkit`; they are re-exported here so that
+ *   code importing them from `@swinmm/finetune` keeps working.
  *
  * @packageDocumentation
  */
-export { ConfigError, validateAgainst, deepMerge, describeSchema, type Field, type ObjectField, type NumberField, type StringField, type BooleanField, type TripleField } from './schema.js';
+export {
+  ConfigError,
+  validateAgainst,
+  deepMerge,
+  describeSchema,
+  parseOverrides,
+  ProgressBar,
+  renderProgress,
+  formatDuration,
+  formatValue,
+  lossCurveSvg,
+  encodePng,
+  overlaySlicePng,
+  LABEL_COLORS,
+  type Field,
+  type ObjectField,
+  type NumberField,
+  type StringField,
+  type BooleanField,
+  type TripleField,
+  type ProgressState,
+  type ProgressStream,
+  type Series,
+  type LossCurveOptions,
+  type SliceSource,
+  type OverlayOptions,
+} from '@swinmm/appkit';
 export {
   FINETUNE_SCHEMA,
   FINETUNE_PRESETS,
@@ -21,13 +48,9 @@ export {
   resolveFinetuneConfig,
   loadFinetuneConfig,
   checkConfigFiles,
-  parseOverrides,
   type FinetuneConfig,
   type Triple,
 } from './config.js';
-export { ProgressBar, renderProgress, formatDuration, formatValue, type ProgressState, type ProgressStream } from './progress.js';
-export { lossCurveSvg, type Series, type LossCurveOptions } from './plot.js';
-export { encodePng, overlaySlicePng, LABEL_COLORS, type SliceSource, type OverlayOptions } from './png.js';
 export {
   evaluateVolumes,
   evaluateFolders,

@@ -5,9 +5,8 @@
  *
  * @module
  */
-import { ConfigError } from './schema.js';
-import { describeSchema } from './schema.js';
-import { FINETUNE_SCHEMA, loadFinetuneConfig, parseOverrides, resolveFinetuneConfig, type FinetuneConfig } from './config.js';
+import { ConfigError, describeSchema, parseConfigArgs } from '@swinmm/appkit';
+import { FINETUNE_SCHEMA, loadFinetuneConfig, resolveFinetuneConfig, type FinetuneConfig } from './config.js';
 import { runFinetune, type FinetuneResult } from './train.js';
 import { swinmmKit } from './model.js';
 
@@ -40,17 +39,9 @@ export async function finetuneMain(argv: readonly string[], io: LineIo, stream: 
   let config: FinetuneConfig;
   let source = 'command line';
   try {
-    const args = [...argv];
-    const at = args.indexOf('--config');
-    let file: string | undefined;
-    if (at >= 0) {
-      file = args[at + 1];
-      if (file === undefined) throw new ConfigError('command line', ['--config: missing file name']);
-      args.splice(at, 2);
-      source = file;
-    }
-    const overrides = parseOverrides(args);
-    config = file ? await loadFinetuneConfig(file, overrides) : resolveFinetuneConfig(overrides, process.cwd(), 'command line');
+    const { file, overrides } = parseConfigArgs(argv);
+    if (file !== null) source = file;
+    config = file !== null ? await loadFinetuneConfig(file, overrides) : resolveFinetuneConfig(overrides, process.cwd(), 'command line');
   } catch (error) {
     if (error instanceof ConfigError) {
       io.err(error.message);

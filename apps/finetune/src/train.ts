@@ -47,9 +47,7 @@ import {
 } from '@swinmm/transforms';
 import { permuteView, type ViewId } from '@swinmm/transforms/tensor';
 import { checkConfigFiles, type FinetuneConfig } from './config.js';
-import { ConfigError } from './schema.js';
-import { lossCurveSvg } from './plot.js';
-import { ProgressBar, type ProgressStream } from './progress.js';
+import { ConfigError, lossCurveSvg, ProgressBar, type ProgressStream } from '@swinmm/appkit';
 
 /** The model surface fine-tuning needs (SwinMM's two-view segmenter, an `@swinmm/nn` Module). */
 export interface SegmenterModel {

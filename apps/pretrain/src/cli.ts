@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError, describeSchema, deepMerge, parseOverrides } from '@swinmm/finetune';
+import { ConfigError, describeSchema, parseConfigArgs } from '@swinmm/appkit';
 import { lastValueFrom } from 'rxjs';
 import { PRETRAIN_LIST_KEYS, PRETRAIN_SCHEMA, loadPretrainConfig, resolvePretrainConfig, type PretrainConfig } from './config.js';
 import { runPretraining } from './run.js';
@@ -26,20 +26,9 @@ export function pretrainHelp(): string {
 
 /** Parses the arguments into a validated configuration (throws {@link ConfigError} naming keys). */
 export async function configFromArgs(args: readonly string[], cwd = process.cwd()): Promise<PretrainConfig> {
-  const rest: string[] = [];
-  let file: string | null = null;
-  let preset: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--config') file = args[++i] ?? null;
-    else if (args[i].startsWith('--config=')) file = args[i].slice(9);
-    else if (args[i] === '--preset') preset = args[++i] ?? null;
-    else if (args[i].startsWith('--preset=')) preset = args[i].slice(9);
-    else rest.push(args[i]);
-  }
-  if (file === null && preset === null) throw new ConfigError('command line', ['--config <file> or --preset paper|tiny is required']);
-  const overrides = parseOverrides(rest);
-  if (preset !== null) overrides.preset = preset;
-  return file !== null ? loadPretrainConfig(file, overrides) : resolvePretrainConfig(deepMerge({}, overrides), cwd, 'command line');
+  const { file, overrides } = parseConfigArgs(args);
+  if (file === null && overrides.preset === undefined) throw new ConfigError('command line', ['--config <file> or --preset paper|tiny is required']);
+  return file !== null ? loadPretrainConfig(file, overrides) : resolvePretrainConfig(overrides, cwd, 'command line');
 }
 
 /** Runs the command; returns the process exit code. */

@@ -5,12 +5,9 @@
  *
  * @module
  */
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { ConfigError, deepMerge, validateAgainst, type ObjectField } from '@swinmm/finetune';
+import { ConfigError, defineConfig, validateAgainst, type ObjectField, type Triple } from '@swinmm/appkit';
 
-/** A size along x, y, z. */
-export type Triple = [number, number, number];
+export type { Triple };
 
 /** Every setting of a pre-training run. */
 export interface PretrainConfig {
@@ -90,7 +87,7 @@ const int = (min: number, doc: string) => ({ kind: 'number' as const, integer: t
 
 /**
  * The schema every configuration is checked against (with the shared validator of
- * `@swinmm/finetune`). Three keys hold lists, which that validator cannot describe:
+ * `@swinmm/appkit`). Three keys hold lists, which that validator cannot describe:
  * `data.images` (file paths), `model.numHeads` and `model.depths` (4 positive integers each);
  * they are listed in {@link PRETRAIN_LIST_KEYS} and checked separately.
  */
@@ -250,32 +247,6 @@ function relationProblems(c: PretrainConfig): string[] {
   return p;
 }
 
-/**
- * Builds a configuration from a partial one: the preset it names (default `paper`) with the
- * partial merged over it, validated completely. Relative paths are resolved against `baseDir`.
- * Throws a {@link ConfigError} listing every problem, each naming its key.
- */
-export function resolvePretrainConfig(partial: unknown, baseDir = process.cwd(), source = 'config'): PretrainConfig {
-  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
-    throw new ConfigError(source, [`(root): expected an object, found ${JSON.stringify(partial)}`]);
-  }
-  const presetName = (partial as { preset?: unknown }).preset ?? 'paper';
-  if (presetName !== 'paper' && presetName !== 'tiny') {
-    throw new ConfigError(source, [`preset: expected one of "paper", "tiny", found ${JSON.stringify(presetName)}`]);
-  }
-  // Lists replace (deepMerge does not merge arrays), so `data.images` in a file replaces the preset's.
-  const merged = deepMerge(pretrainPreset(presetName), partial);
-  const problems = [...validateAgainst(PRETRAIN_SCHEMA, withoutLists(merged)), ...listProblems(merged)];
-  if (problems.length === 0) problems.push(...relationProblems(merged));
-  if (problems.length > 0) throw new ConfigError(source, problems);
-  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(baseDir, p));
-  if (merged.data.manifest !== null) merged.data.manifest = abs(merged.data.manifest);
-  merged.data.images = merged.data.images.map(abs);
-  if (merged.resume !== null) merged.resume = abs(merged.resume);
-  merged.output.dir = abs(merged.output.dir);
-  return merged;
-}
-
 // The list-valued keys are taken out before the shared validator runs (it would call them
 // unknown) and checked by listProblems.
 const LISTS: Record<string, string[]> = { data: ['images'], model: ['numHeads', 'depths'] };
@@ -288,40 +259,34 @@ function withoutLists(c: PretrainConfig): unknown {
   return copy;
 }
 
+const PRETRAIN_CONFIG = defineConfig<PretrainConfig>({
+  presets: { paper: PAPER, tiny: TINY },
+  defaultPreset: 'paper',
+  // Lists replace (deepMerge does not merge arrays), so `data.images` in a file replaces the preset's.
+  validate: (merged) => [...validateAgainst(PRETRAIN_SCHEMA, withoutLists(merged)), ...listProblems(merged)],
+  relations: relationProblems,
+  pathKeys: ['data.manifest', 'data.images', 'resume', 'output.dir'],
+  fileKeys: ['data.manifest', 'data.images', 'resume'],
+});
+
+/**
+ * Builds a configuration from a partial one: the preset it names (default `paper`) with the
+ * partial merged over it, validated completely. Relative paths are resolved against `baseDir`.
+ * Throws a {@link ConfigError} listing every problem, each naming its key.
+ */
+export function resolvePretrainConfig(partial: unknown, baseDir = process.cwd(), source = 'config'): PretrainConfig {
+  return PRETRAIN_CONFIG.resolve(partial, baseDir, source);
+}
+
 /**
  * Reads a JSON configuration file and resolves it; relative paths in it are relative to the file's
  * folder. `overrides` (e.g. from the command line) win over the file.
  */
-export async function loadPretrainConfig(file: string, overrides: Record<string, unknown> = {}): Promise<PretrainConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [`cannot read the configuration file: ${(err as Error).message}`]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(file, [`not valid JSON: ${(err as Error).message}`]);
-  }
-  return resolvePretrainConfig(deepMerge(json, overrides), dirname(resolve(file)), file);
+export function loadPretrainConfig(file: string, overrides: Record<string, unknown> = {}): Promise<PretrainConfig> {
+  return PRETRAIN_CONFIG.load(file, overrides);
 }
 
 /** Checks that every file the configuration names exists (before any volume is read). */
-export async function checkPretrainFiles(config: PretrainConfig, source = 'config'): Promise<void> {
-  const problems: string[] = [];
-  const check = async (key: string, path: string | null): Promise<void> => {
-    if (path === null) return;
-    try {
-      const s = await stat(path);
-      if (!s.isFile()) problems.push(`${key}: ${path} is not a file`);
-    } catch {
-      problems.push(`${key}: file not found: ${path}`);
-    }
-  };
-  await check('data.manifest', config.data.manifest);
-  for (let i = 0; i < config.data.images.length; i++) await check(`data.images[${i}]`, config.data.images[i]);
-  await check('resume', config.resume);
-  if (problems.length > 0) throw new ConfigError(source, problems);
+export function checkPretrainFiles(config: PretrainConfig, source = 'config'): Promise<void> {
+  return PRETRAIN_CONFIG.checkFiles(config, source);
 }

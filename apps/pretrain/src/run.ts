@@ -15,7 +15,7 @@ import { initBackend, Rng, type BackendPreference } from '@swinmm/runtime';
 import { writeSafetensors, type SafetensorEntry } from '@swinmm/nn';
 import { SSLHead, pretrainLoss } from '@swinmm/heads';
 import { AdamW, WarmupCosineSchedule, paramGroupsWeightDecay, trainLoop, writeFileAtomic, type StepEvent, type TrainEvent, type TrainTask } from '@swinmm/train';
-import { lossCurveSvg, ProgressBar, type ProgressStream } from '@swinmm/finetune';
+import { lossCurveSvg, ProgressBar, type ProgressStream } from '@swinmm/appkit';
 import { checkPretrainFiles, type PretrainConfig } from './config.js';
 import { loadPretrainData } from './data.js';
 

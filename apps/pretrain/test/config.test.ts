@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '@swinmm/finetune';
+import { ConfigError } from '@swinmm/appkit';
 import { checkPretrainFiles, configFromArgs, loadPretrainConfig, pretrainHelp, pretrainPreset, resolvePretrainConfig } from '../src/index.js';
 
 const ROOT = path.resolve(__dirname, '../../..');

@@ -6,7 +6,8 @@
  * @module
  */
 import { initBackend, type BackendPreference } from '@swinmm/runtime';
-import { inferFiles, loadFinetuned, loadFinetuneConfig, ProgressBar } from '@swinmm/finetune';
+import { ProgressBar } from '@swinmm/appkit';
+import { inferFiles, loadFinetuned, loadFinetuneConfig } from '@swinmm/finetune';
 import type { ViewId } from '@swinmm/transforms/tensor';
 import { CliError, type Command } from '../command.js';
 

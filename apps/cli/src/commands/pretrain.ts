@@ -6,7 +6,7 @@
  * @module
  */
 import { lastValueFrom } from 'rxjs';
-import { ConfigError } from '@swinmm/finetune';
+import { ConfigError } from '@swinmm/appkit';
 import { configFromArgs, runPretraining } from '@swinmm/pretrain';
 import { CliError, type Command } from '../command.js';
 

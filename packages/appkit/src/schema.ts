@@ -32,30 +32,36 @@ export interface StringField {
   nullable?: boolean;
   /** The value names a file that must exist (checked by the caller, relative to the config's folder). */
   file?: boolean;
+  /** One sentence for people. */
   doc: string;
 }
 
 /** A boolean. */
 export interface BooleanField {
   kind: 'boolean';
+  /** One sentence for people. */
   doc: string;
 }
 
 /** Three numbers (a size or a spacing along x, y, z). */
 export interface TripleField {
   kind: 'triple';
+  /** Require integers. */
   integer?: boolean;
   /** Exclusive lower bound of each element. */
   gt?: number;
   /** Each element must be a multiple of this (e.g. 32 for a Swin ROI). */
   multipleOf?: number;
+  /** One sentence for people. */
   doc: string;
 }
 
 /** A nested group of keys. */
 export interface ObjectField {
   kind: 'object';
+  /** The keys of the group and their fields. */
   fields: Record<string, Field>;
+  /** One sentence for people. */
   doc: string;
 }
 

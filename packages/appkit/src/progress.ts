@@ -64,8 +64,22 @@ export function renderProgress(state: ProgressState, width = 24): string {
 
 /** Where a {@link ProgressBar} writes: a stream with an optional TTY flag. */
 export interface ProgressStream {
+  /** Writes text as given (the bar adds its own line ends and control characters). */
   write(text: string): unknown;
+  /** True for a terminal: the bar then redraws one line in place. */
   isTTY?: boolean;
+}
+
+/** Options of a {@link ProgressBar}. */
+export interface ProgressBarOptions {
+  /** On a non-TTY stream, print at most one line per this many milliseconds (default 5000). */
+  intervalMs?: number;
+  /** Unit name for the rate (default `it`). */
+  unit?: string;
+  /** Units already done when the bar starts (a resumed run), excluded from the rate. */
+  startedAt?: number;
+  /** Clock for the elapsed time (tests); default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -79,11 +93,17 @@ export class ProgressBar {
   private values: Record<string, number> = {};
   private done = 0;
 
+  /**
+   * @param label What is being done, shown first.
+   * @param total Units in all.
+   * @param stream Where the bar is drawn (default stderr).
+   * @param options Throttling, unit, resumed start and clock.
+   */
   constructor(
     private readonly label: string,
     private readonly total: number,
     private readonly stream: ProgressStream = process.stderr,
-    private readonly options: { intervalMs?: number; unit?: string; startedAt?: number; now?: () => number } = {},
+    private readonly options: ProgressBarOptions = {},
   ) {
     this.done = options.startedAt ?? 0;
   }
