@@ -2,7 +2,7 @@
 //  - fine-tuning steps/s (two views at the 64³ ROI, one crop, forward + backward + AdamW),
 //  - inference time of the whole demo volume (six views, overlap 0.5, gaussian), preprocessing
 //    and the way back to the input grid included.
-// Usage: node tools/bench-finetune/run-ts.cjs tools/bench-finetune/bench.ts [cpu|wasm|webgpu] [steps]
+// Usage: node tools/run-ts/run-ts.cjs tools/bench-finetune/bench.ts [cpu|wasm|webgpu] [steps]
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@swinmm/runtime';
 import { readVolume } from '@swinmm/data';

@@ -2,7 +2,7 @@
 // repository: every state-dict entry (dtype, shape, sha256), the AdamW optimizer summary, and the
 // key-mapping / load-report results that real PyTorch load_state_dict calls gave (meta.json).
 //
-// Usage: node tools/weights/run-ts.cjs tools/weights/check-reference-checkpoints.ts <checkpoint dir> [weights.safetensors]
+// Usage: node tools/run-ts/run-ts.cjs tools/weights/check-reference-checkpoints.ts <checkpoint dir> [weights.safetensors]
 //   <checkpoint dir> holds meta.json, swinunetr_small_ddp.pt, ssl_small.pt (and the mini file),
 //   e.g. the project's fixtures/checkpoint folder; the optional weights.safetensors is the
 //   swinunetr-small fixture's, which must equal the checkpoint's 151 float parameters bit for bit.
@@ -35,7 +35,7 @@ interface Entry {
 
 const dir = process.argv[2];
 if (!dir) {
-  console.error('usage: node tools/weights/run-ts.cjs tools/weights/check-reference-checkpoints.ts <checkpoint dir>');
+  console.error('usage: node tools/run-ts/run-ts.cjs tools/weights/check-reference-checkpoints.ts <checkpoint dir>');
   process.exit(2);
 }
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));

@@ -1,7 +1,7 @@
 // A longer fuzz run than the test suite's 400 cases: byte mutations of the repository's
 // checkpoint fixtures (CRC checks off, so the mutations reach the pickle and tensor code), each
 // required to give a result or a WeightsFormatError. Prints counts; exit code 1 on any other error.
-// Usage (from the repository root): node tools/weights/run-ts.cjs tools/weights/fuzz.ts [seed] [cases]
+// Usage (from the repository root): node tools/run-ts/run-ts.cjs tools/weights/fuzz.ts [seed] [cases]
 import { readFileSync } from 'node:fs';
 import { Rng } from '@swinmm/runtime';
 import { parseTorchCheckpoint, WeightsFormatError, extractStateDict, readOptimizerState, PyDict } from '@swinmm/weights';

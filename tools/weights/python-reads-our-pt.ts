@@ -3,7 +3,7 @@
 // shows the pickle is valid for Python's own unpickler and names exactly the globals and
 // persistent ids torch.load resolves. With torch installed, pass --torch to also torch.load it.
 //
-// Usage: node tools/weights/run-ts.cjs tools/weights/python-reads-our-pt.ts <mini.pt> [--torch]
+// Usage: node tools/run-ts/run-ts.cjs tools/weights/python-reads-our-pt.ts <mini.pt> [--torch]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { parseTorchCheckpoint, writeTorchCheckpoint, PyDict, TorchTensor } from 
 
 const [mini, flag] = process.argv.slice(2);
 if (!mini) {
-  console.error('usage: node tools/weights/run-ts.cjs tools/weights/python-reads-our-pt.ts <mini.pt> [--torch]');
+  console.error('usage: node tools/run-ts/run-ts.cjs tools/weights/python-reads-our-pt.ts <mini.pt> [--torch]');
   process.exit(2);
 }
 const root = parseTorchCheckpoint(new Uint8Array(readFileSync(mini)), { source: mini }).root as PyDict;

@@ -5,7 +5,7 @@
 // SwinMM pre-training checkpoint into a MONAI SwinUNETR (64³, F 12, 5 classes) and checks the
 // counts of meta.json (126 matched, 33 missing, 16 unexpected).
 //
-// Usage: node tools/weights/run-ts.cjs tools/weights/swinunetr-parity.ts <swinunetr_small_ddp.pt> <swinunetr-small/io.safetensors> [ssl_small.pt] [--backend cpu|wasm]
+// Usage: node tools/run-ts/run-ts.cjs tools/weights/swinunetr-parity.ts <swinunetr_small_ddp.pt> <swinunetr-small/io.safetensors> [ssl_small.pt] [--backend cpu|wasm]
 //   Prints JSON; exit code 1 when a check fails.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const backend = b >= 0 ? args.splice(b, 2)[1] : 'cpu';
   const [ckptPath, ioPath, sslPath] = args;
   if (!ckptPath || !ioPath) {
-    console.error('usage: node tools/weights/run-ts.cjs tools/weights/swinunetr-parity.ts <swinunetr_small_ddp.pt> <io.safetensors> [ssl_small.pt] [--backend cpu|wasm]');
+    console.error('usage: node tools/run-ts/run-ts.cjs tools/weights/swinunetr-parity.ts <swinunetr_small_ddp.pt> <io.safetensors> [ssl_small.pt] [--backend cpu|wasm]');
     process.exit(2);
   }
   await initBackend(backend as 'cpu' | 'wasm', { log: () => {} });

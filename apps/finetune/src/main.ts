@@ -1,5 +1,5 @@
 // Entry point of `npx nx run finetune:run -- --config <file>` (run from the sources by
-// tools/bench-finetune/run-ts.cjs, no build needed).
+// tools/run-ts/run-ts.cjs, no build needed).
 import { finetuneMain } from './run.js';
 
 finetuneMain(process.argv.slice(2), { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) }).then(

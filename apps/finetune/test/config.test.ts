@@ -74,16 +74,6 @@ describe('fine-tuning configuration', () => {
     await expect(loadFinetuneConfig(join(dir, 'none.json'))).rejects.toThrow(/cannot read the configuration file/);
   });
 
-  it('parses command-line overrides as JSON where possible', () => {
-    expect(parseOverrides(['--model.roi', '[32,32,32]', '--data.manifest=a b.json', '--semiSupervised', 'true'])).toEqual({
-      model: { roi: [32, 32, 32] },
-      data: { manifest: 'a b.json' },
-      semiSupervised: true,
-    });
-    expect(() => parseOverrides(['--optim.lr'])).toThrow(/missing value/);
-    expect(() => parseOverrides(['lr'])).toThrow(/unexpected argument/);
-  });
-
   it('documents every key', () => {
     const lines = describeSchema(FINETUNE_SCHEMA);
     expect(lines.some((l) => l.startsWith('optim.lr  (a number > 0)'))).toBe(true);

@@ -67,14 +67,16 @@ const KIND = defineConfig<TestConfig>({
   fileKeys: ['data.manifest', 'data.images', 'resume'],
 });
 
+/** The problems of the ConfigError that `fn` must throw. */
 function problemsOf(fn: () => unknown): string[] {
+  let thrown: unknown = null;
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
+    thrown = err;
   }
-  throw new Error('expected a ConfigError');
+  expect(thrown).toBeInstanceOf(ConfigError);
+  return (thrown as ConfigError).problems;
 }
 
 let tmp: string;
