@@ -117,19 +117,21 @@ export function runPretraining(config: PretrainConfig, options: RunPretrainingOp
           extra: { config },
         }).subscribe({
           next: (e) => {
+            // The bar moves as the event arrives (steps block the event loop, so a queued update
+            // would only run after the next step and misstate the rate and the times).
+            if (e.type === 'start' && options.progress !== null) {
+              bar = new ProgressBar('pretrain', e.totalSteps, options.progress ?? process.stderr, { unit: 'step', startedAt: e.step });
+            }
+            if (e.type === 'step') {
+              history.push(e);
+              bar?.update(e.step, { loss: e.loss, ...e.terms, lr: e.lr });
+            }
+            if (e.type === 'complete') bar?.finish();
             // Files are written in event order; the event is passed on once its files are written.
             chain = chain.then(async () => {
               await appendFile(metricsFile, JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n');
-              if (e.type === 'start' && options.progress !== null) {
-                bar = new ProgressBar('pretrain', e.totalSteps, options.progress ?? process.stderr, { unit: 'step', startedAt: e.step });
-              }
-              if (e.type === 'step') {
-                history.push(e);
-                bar?.update(e.step, { loss: e.loss, ...e.terms, lr: e.lr });
-              }
               if (e.type === 'checkpoint' || e.type === 'complete') await writeCurve();
               if (e.type === 'complete') {
-                bar?.finish();
                 const bytes = await saveModelWeights(model, join(dir, 'ssl_head.safetensors'), { steps: String(e.step) });
                 log(`wrote ${join(dir, 'ssl_head.safetensors')} (${bytes} bytes)`);
               }

@@ -90,6 +90,7 @@ export class ProgressBar {
   private readonly t0 = Date.now();
   private lastPrint = 0;
   private lastLine = '';
+  private lastState = '';
   private values: Record<string, number> = {};
   private done = 0;
 
@@ -143,10 +144,14 @@ export class ProgressBar {
       return;
     }
     const now = Date.now();
+    // The state without the clock: a final line that only differs in elapsed time is not repeated.
+    const state = `${this.done}/${JSON.stringify(this.values)}`;
+    if (final && state === this.lastState) return;
     if (final || now - this.lastPrint >= (this.options.intervalMs ?? 5000)) {
       if (line !== this.lastLine) this.stream.write(line + '\n');
       this.lastPrint = now;
       this.lastLine = line;
+      this.lastState = state;
     }
   }
 }

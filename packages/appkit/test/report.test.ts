@@ -71,6 +71,17 @@ describe('progress and plots', () => {
     expect(lines[1]).toContain('done in');
   });
 
+  it('does not repeat the last line when finish() follows the final update', () => {
+    const lines: string[] = [];
+    let clock = 0;
+    const bar = new ProgressBar('x', 2, { write: (t: string) => lines.push(t) }, { intervalMs: 0, now: () => (clock += 1000) });
+    bar.update(1, { loss: 1 });
+    bar.update(2, { loss: 0.5 });
+    bar.finish();
+    expect(lines.length).toBe(2);
+    expect(lines[1]).toContain('2/2');
+  });
+
   it('draws curves as SVG polylines with a legend', () => {
     const svg = lossCurveSvg(
       [

@@ -4,6 +4,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { logSoftmax } from '@swinmm/nn';
 
 /** Options of {@link diceCELoss}; the defaults are MONAI `DiceCELoss(to_onehot_y=True, softmax=True)`'s. */
 export interface DiceCEOptions {
@@ -75,7 +76,7 @@ export function diceCELossParts(logits: tf.Tensor, target: tf.Tensor, options: D
     const b = logits.shape[0];
     const flat = tf.reshape(logits, [b, -1, c]);
     const y = tf.oneHot(tf.reshape(tf.cast(labels, 'int32'), [b, -1]), c); // [B, N, C]
-    const logp = tf.logSoftmax(flat);
+    const logp = logSoftmax(flat);
     const p = tf.exp(logp);
     let pd: tf.Tensor = p;
     let yd: tf.Tensor = y;

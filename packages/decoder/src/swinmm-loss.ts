@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
+import { logSoftmax } from '@swinmm/nn';
 import { diceCELossParts, type DiceCEOptions } from './losses.js';
 
 /**
@@ -17,8 +18,8 @@ export function klDivMean(logits: tf.Tensor, targetLogits: tf.Tensor): tf.Scalar
     throw new RangeError(`klDivMean: logits shapes differ: [${logits.shape.join(', ')}] vs [${targetLogits.shape.join(', ')}]`);
   }
   return tf.tidy(() => {
-    const logP = tf.logSoftmax(logits);
-    const logQ = tf.logSoftmax(targetLogits);
+    const logP = logSoftmax(logits);
+    const logQ = logSoftmax(targetLogits);
     return tf.mean(tf.mul(tf.exp(logQ), tf.sub(logQ, logP))) as tf.Scalar;
   });
 }

@@ -2,15 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detrandParameter, initBackend } from '@swinmm/runtime';
+import { detrandParameter, detrandUniform, initBackend } from '@swinmm/runtime';
 import { readSafetensors, safetensorToFloat32 } from '@swinmm/nn';
+import { permuteView, permuteViewInverse } from '@swinmm/transforms/tensor';
 import { klDivMean, SwinMMSegmenter, swinmmFinetuneLossParts, twoViewPseudoLabel, type ViewPair } from '../src/index.js';
 
 /**
  * SwinMM's two-view model against the `swinmm-small` fixture (SwinMM WORD/models on MONAI 1.2.0:
- * F 12, 64³, 5 classes, detrand weights with seed 0). The cross-view attention is checked on the
- * fixture's own bottleneck inputs; the full two-branch forward is measured in tools/ (too slow for
- * the default CPU test run).
+ * F 12, 64³, 5 classes, detrand weights with seed 0): the cross-view attention on the fixture's
+ * own bottleneck inputs, then both view pairs end to end (intermediates, logits in the input's
+ * orientation, the loss terms and gradients of the total loss).
  */
 const FIXTURES = join(__dirname, 'fixtures', 'swinmm-small');
 const io = readSafetensors(readFileSync(join(FIXTURES, 'io.safetensors')));
@@ -29,6 +30,10 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 }
 
+function relL2(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.norm(tf.sub(a, b)).dataSync()[0] / tf.norm(b).dataSync()[0]);
+}
+
 const sha256 = (v: Float32Array) => createHash('sha256').update(Buffer.from(v.buffer, v.byteOffset, v.byteLength)).digest('hex');
 
 let model: SwinMMSegmenter;
@@ -42,7 +47,8 @@ beforeAll(async () => {
     expect(sha256(values)).toBe(meta.weight_sha256[name]?.sha256);
     weights.set(name, tf.tensor(values, shape));
   }
-  model.loadStateDict(weights);
+  const report = model.loadStateDict(weights);
+  expect(report.loaded.length).toBe(Object.keys(meta.weight_sha256).length);
   tf.dispose([...weights.values()]);
   model.eval();
 });
@@ -75,6 +81,93 @@ describe('SwinMMSegmenter (swinmm-small fixture)', () => {
       // encoder5 on hidden3.
       expect(maxAbsDiff(model.encoder5.forward(ref(`${pair}.b.hidden3`) as tf.Tensor5D), ref(`${pair}.b.enc4`))).toBeLessThan(1e-4);
     });
+  });
+
+  it.each([
+    ['v01', [0, 1]],
+    ['v21', [2, 1]],
+  ] as [string, ViewPair][])('pair %s: intermediates, logits, losses and gradients match', (pair, views) => {
+    const results = meta.results.pairs[pair];
+    const x = tf.transpose(tf.tensor(detrandUniform('input', [1, 1, 64, 64, 64], 0), [1, 1, 64, 64, 64]), [0, 2, 3, 4, 1]) as tf.Tensor5D;
+    const label = ref('label');
+    tf.tidy(() => {
+      const xa = permuteView(x, views[0]);
+      const xb = permuteView(x, views[1]);
+      const trace = model.forwardViewsTraced(xa, xb, views);
+      (['a', 'b'] as const).forEach((branch, i) => {
+        const e = trace.encodings[i];
+        const p = `${pair}.${branch}`;
+        expect(maxAbsDiff(e.hidden[3], ref(`${p}.hidden3`))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(e.hidden[4], ref(`${p}.hidden4`))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(e.enc4, ref(`${p}.enc4`))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(e.dec4, ref(`${p}.dec4_pre`))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(trace.attention.tokens[i], ref(`${p}.tf_tokens`))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(trace.attention.attended[i], ref(`${p}.tf_attn_out`))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(trace.fused[i], ref(`${p}.dec4_post`))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(trace.dec3[i], ref(`${p}.dec3`))).toBeLessThan(1e-4);
+        // Logits in the original orientation: the stored sub-sample and block, and full stats.
+        const logits = permuteViewInverse(trace.logits[i], views[i]);
+        const s2 = tf.stridedSlice(logits, [0, 0, 1, 0, 0], [1, 64, 64, 64, 5], [1, 2, 2, 2, 1]);
+        expect(maxAbsDiff(s2, ref(`${pair}.logits.${branch}.s2`))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(tf.slice(logits, [0, 24, 24, 24, 0], [1, 16, 16, 16, 5]), ref(`${pair}.logits.${branch}.blk`))).toBeLessThan(1e-4);
+        const stats = results[`logits.${branch}`];
+        const { mean, variance } = tf.moments(logits);
+        expect(Math.abs(mean.dataSync()[0] - stats.mean)).toBeLessThan(1e-5);
+        expect(Math.abs(Math.sqrt(variance.dataSync()[0]) - stats.std)).toBeLessThan(1e-5);
+      });
+    });
+
+    // The fine-tuning loss and its gradients (train mode = eval mode: no dropout, no batch norm).
+    const lossRef = results.loss;
+    const names = Object.keys(meta.tensors).filter((k) => k.startsWith(`${pair}.grad.`)).map((k) => k.slice(`${pair}.grad.`.length));
+    const variables = model.namedVariables();
+    const terms: Record<string, number> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const [la, lb] = model.forward(x, views);
+      const parts = swinmmFinetuneLossParts(la, lb, label);
+      terms.diceCEa = parts.diceCE[0].dataSync()[0];
+      terms.diceCEb = parts.diceCE[1].dataSync()[0];
+      terms.kla = parts.consistency[0].dataSync()[0];
+      terms.klb = parts.consistency[1].dataSync()[0];
+      return parts.loss;
+    }, [...variables.values()]);
+    const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+    expect(rel(value.dataSync()[0], lossRef.total)).toBeLessThan(1e-5);
+    expect(rel(terms.diceCEa, lossRef['branch0.DiceCE'])).toBeLessThan(1e-5);
+    expect(rel(terms.diceCEb, lossRef['branch1.DiceCE'])).toBeLessThan(1e-5);
+    expect(rel(terms.kla, lossRef['KL(p1||p0) = KLDivLoss(mean)(log_softmax(o0), softmax(o1))'])).toBeLessThan(1e-5);
+    expect(rel(terms.klb, lossRef['KL(p0||p1) = KLDivLoss(mean)(log_softmax(o1), softmax(o0))'])).toBeLessThan(1e-5);
+    const gradientErrors: Record<string, number> = {};
+    for (const name of names) {
+      const v = variables.get(name)!;
+      const g = grads[v.name];
+      const layoutRef = tf.tidy(() => {
+        const r = io.get(`${pair}.grad.${name}`)!;
+        const t = tf.tensor(safetensorToFloat32(r), r.shape);
+        const ours = model.stateDict();
+        const shapeOk = ours.get(name)!.shape.join() === t.shape.join();
+        tf.dispose([...ours.values()]);
+        expect(shapeOk).toBe(true);
+        return t;
+      });
+      // Gradients are in our layout; compare in PyTorch layout through the module's converter.
+      const layout = model.namedParameters().find(([n]) => n === name)![1].layout;
+      const torchGrad = tf.tidy(() => (layout === 'conv3d' ? tf.transpose(g, [4, 3, 0, 1, 2]) : layout === 'linear' ? tf.transpose(g) : tf.clone(g)));
+      gradientErrors[name] = relL2(torchGrad, layoutRef);
+      tf.dispose([layoutRef, torchGrad]);
+    }
+    // The stored L2 norms of 13 more parameters' gradients, and of all of them together.
+    let squares = 0;
+    for (const [name, v] of variables) {
+      const norm = tf.tidy(() => tf.norm(grads[v.name]).dataSync()[0]);
+      squares += norm * norm;
+      const expected = results.grad_l2_norms[name];
+      if (expected !== undefined) gradientErrors[`‖${name}‖`] = rel(norm, expected);
+    }
+    gradientErrors['‖all‖'] = rel(Math.sqrt(squares), results.grad_l2_norm_all_params);
+    expect(Object.keys(gradientErrors).length).toBe(names.length + Object.keys(results.grad_l2_norms).length + 1);
+    expect(Object.entries(gradientErrors).filter(([, e]) => !(e < 1e-3))).toEqual([]);
+    tf.dispose([value, x, label, ...Object.values(grads)]);
   });
 
   it('rejects views outside {0, 1, 2} and mismatched view shapes', () => {

@@ -6,14 +6,28 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '@swinmm/runtime';
 import { jsInstanceNorm3d, jsLayerNorm } from './ops/norm-js.js';
+import { jsGelu, jsLeakyRelu, jsLogSoftmax } from './ops/pointwise-js.js';
 
 /** GELU with the exact erf form, as PyTorch's default `nn.GELU()`: `0.5·x·(1 + erf(x/√2))`. */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  // On cpu one fused JavaScript pass replaces five elementwise kernels (ops/pointwise-js.ts).
+  if (tf.getBackend() === 'cpu') return jsGelu(x);
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
+}
+
+/**
+ * `log softmax` over the last axis (PyTorch `F.log_softmax(x, dim=-1)`); on cpu one fused
+ * JavaScript pass (ops/pointwise-js.ts), elsewhere `tf.logSoftmax`.
+ */
+export function logSoftmax(x: tf.Tensor): tf.Tensor {
+  if (tf.getBackend() === 'cpu') return jsLogSoftmax(x);
+  return tf.logSoftmax(x);
 }
 
 /** LeakyReLU with PyTorch's default slope 0.01 (MONAI's UNETR blocks use 0.01). */
 export function leakyRelu(x: tf.Tensor, slope = 0.01): tf.Tensor {
+  // On cpu the tfjs gradient is three elementwise kernels (greater, select, multiply).
+  if (tf.getBackend() === 'cpu') return jsLeakyRelu(x, slope);
   return tf.leakyRelu(x, slope);
 }
 

@@ -38,7 +38,7 @@ export {
   type LinearOptions,
   type Conv3dLayerOptions,
 } from './layers.js';
-export { gelu, leakyRelu, layerNorm, instanceNorm3d, dropout, dropPath } from './functional.js';
+export { gelu, leakyRelu, layerNorm, instanceNorm3d, logSoftmax, dropout, dropPath } from './functional.js';
 export { uniformInit, truncNormalInit, defaultInitBound, fastUniformArray, withoutInitialisation } from './init.js';
 export { linear, type LinearImplementation } from './ops/linear.js';
 export { conv3d, convTranspose3dK2S2, spaceToDepth2, depthToSpace2, type Conv3dOptions, type Conv3dImplementation } from './ops/conv.js';

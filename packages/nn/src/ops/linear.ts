@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { implementationFor } from './registry.js';
+import { gemm, gemmEngine } from './gemm.js';
 
 /** Rows per partial product of a weight gradient (see {@link weightGradient}). */
 const GRADIENT_CHUNK_ROWS = 8192;
@@ -52,6 +53,58 @@ const matMulPlainGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf
   w: tf.Tensor2D,
 ) => tf.Tensor2D;
 
+/** `[r, c]` → `[c, r]` of rows `r0 … r0+rows−1` of a row-major matrix with `c` columns. */
+function transposeRows(a: Float32Array, c: number, r0: number, rows: number, out: Float32Array): Float32Array {
+  for (let r = 0; r < rows; r++) {
+    const from = (r0 + r) * c;
+    for (let j = 0; j < c; j++) out[j * rows + r] = a[from + j];
+  }
+  return out;
+}
+
+/**
+ * `x · w + b` through {@link gemm} (XNNPACK called from the cpu backend), with its gradients: the
+ * cpu backend's own matMul runs at ~0.5 GFLOP/s, and its bias gradient (a column sum) transposes
+ * first. The weight gradient `xᵀ · dy` is summed per chunk of {@link GRADIENT_CHUNK_ROWS} rows in
+ * float64, as in {@link weightGradient}; the bias gradient in float64.
+ */
+const linearViaGemm = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  const [n, inF] = x.shape;
+  const outF = w.shape[1];
+  const y = gemm(x.dataSync() as Float32Array, w.dataSync() as Float32Array, n, inF, outF);
+  const bias = b.dataSync() as Float32Array;
+  for (let r = 0; r < n; r++) for (let j = 0; j < outF; j++) y[r * outF + j] += bias[j];
+  return {
+    value: tf.tensor2d(y, [n, outF]),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved;
+      const dyData = dy.dataSync() as Float32Array;
+      const wT = transposeRows(ws.dataSync() as Float32Array, outF, 0, inF, new Float32Array(inF * outF));
+      const dx = gemm(dyData, wT, n, outF, inF);
+      const xData = xs.dataSync() as Float32Array;
+      const chunk = Math.min(n, GRADIENT_CHUNK_ROWS);
+      const xT = new Float32Array(inF * chunk);
+      const dyChunk = new Float32Array(chunk * outF);
+      const sum = new Float64Array(inF * outF);
+      for (let r0 = 0; r0 < n; r0 += chunk) {
+        const rows = Math.min(chunk, n - r0);
+        transposeRows(xData, inF, r0, rows, xT);
+        dyChunk.set(dyData.subarray(r0 * outF, (r0 + rows) * outF));
+        const part = gemm(xT, dyChunk, inF, rows, outF);
+        for (let i = 0; i < part.length; i++) sum[i] += part[i];
+      }
+      const db = new Float64Array(outF);
+      for (let r = 0; r < n; r++) for (let j = 0; j < outF; j++) db[j] += dyData[r * outF + j];
+      return [tf.tensor2d(dx, [n, inF]), tf.tensor2d(Float32Array.from(sum), [inF, outF]), tf.tensor1d(Float32Array.from(db))];
+    },
+  };
+}) as unknown as (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }) as (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+) => tf.Tensor2D;
+
 /** The signature of a linear implementation: `x` `[..., in]`, `w` `[in, out]`, optional `b` `[out]`. */
 export type LinearImplementation = (x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D) => tf.Tensor;
 
@@ -59,8 +112,13 @@ function defaultLinear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
   const [inF, outF] = w.shape;
   const lead = x.shape.slice(0, -1);
   const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inF]) as tf.Tensor2D;
-  let y: tf.Tensor = matMulPlainGrad(x2, w);
-  if (b) y = tf.add(y, b);
+  let y: tf.Tensor;
+  if (tf.getBackend() === 'cpu' && gemmEngine() === 'wasm') {
+    y = b ? linearViaGemm(x2, w, b) : tf.tidy(() => linearViaGemm(x2, w, tf.zeros([outF]) as tf.Tensor1D));
+  } else {
+    y = matMulPlainGrad(x2, w);
+    if (b) y = tf.add(y, b);
+  }
   return x.rank === 2 ? y : tf.reshape(y, [...lead, outF]);
 }
 
