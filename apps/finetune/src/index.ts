@@ -9,38 +9,10 @@
  * - Evaluation: {@link evaluateFolders}, {@link evaluateVolumes}, {@link reportToCsv},
  *   {@link reportToMarkdown}.
  * - Reporting: {@link appendJsonl}, {@link writeLossCurve}. The configuration schema, progress bar,
- *   SVG loss curves and PNG overlays live in `@swinmm/appkit`; they are re-exported here so that
- *   code importing them from `@swinmm/finetune` keeps working.
+ *   SVG loss curves and PNG overlays live in `@swinmm/appkit`.
  *
  * @packageDocumentation
  */
-export {
-  ConfigError,
-  validateAgainst,
-  deepMerge,
-  describeSchema,
-  parseOverrides,
-  ProgressBar,
-  renderProgress,
-  formatDuration,
-  formatValue,
-  lossCurveSvg,
-  encodePng,
-  overlaySlicePng,
-  LABEL_COLORS,
-  type Field,
-  type ObjectField,
-  type NumberField,
-  type StringField,
-  type BooleanField,
-  type TripleField,
-  type ProgressState,
-  type ProgressStream,
-  type Series,
-  type LossCurveOptions,
-  type SliceSource,
-  type OverlayOptions,
-} from '@swinmm/appkit';
 export {
   FINETUNE_SCHEMA,
   FINETUNE_PRESETS,

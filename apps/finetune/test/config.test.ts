@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, checkConfigFiles, describeSchema, FINETUNE_SCHEMA, finetunePreset, loadFinetuneConfig, parseOverrides, resolveFinetuneConfig } from '../src/index.js';
+import { ConfigError, describeSchema, parseOverrides } from '@swinmm/appkit';
+import { checkConfigFiles, FINETUNE_SCHEMA, finetunePreset, loadFinetuneConfig, resolveFinetuneConfig } from '../src/index.js';
 
 function problemsOf(fn: () => unknown): string[] {
   try {

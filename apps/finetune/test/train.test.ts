@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, Rng } from '@swinmm/runtime';
 import { createVolume, writeVolume } from '@swinmm/data';
 import { AdamW, LinearWarmupCosineAnnealingLR } from '@swinmm/train';
-import { ConfigError, EpochScheduler, labelFractionSplit, randomViewPair, resolveFinetuneConfig, runFinetune, type FinetuneEvent } from '../src/index.js';
+import { ConfigError } from '@swinmm/appkit';
+import { EpochScheduler, labelFractionSplit, randomViewPair, resolveFinetuneConfig, runFinetune, type FinetuneEvent } from '../src/index.js';
 import { voxelKit, type LossCall } from './helpers.js';
 
 const DATA = resolve(__dirname, '../../../data/itk');

@@ -47,6 +47,7 @@ export { gatherRows } from './ops/gather.js';
 export { concatChannels } from './ops/concat.js';
 export { windowAttention, tfjsWindowAttention, type WindowAttentionInputs, type WindowAttentionImplementation } from './ops/attention.js';
 export { registerOpImplementation, implementationFor, type HotOpName } from './ops/registry.js';
+export { gemm, gemmEngine, type GemmEngine } from './ops/gemm.js';
 export {
   readSafetensors,
   readSafetensorsMetadata,

@@ -276,3 +276,31 @@ export async function initBackend(preference?: BackendPreference, options: InitB
 export function currentBackend(): BackendInfo | undefined {
   return chosen;
 }
+
+/** Thrown (by {@link explainBackendError}) when the wasm backend's heap is exhausted. */
+export class BackendOutOfMemoryError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackendOutOfMemoryError';
+  }
+}
+
+const WASM_MEMORY_FAILURE = /memory access out of bounds|Aborted\(|out of memory|Cannot enlarge memory|Array buffer allocation failed/i;
+
+/**
+ * Turns the wasm backend's cryptic failures when its heap runs out (an `Aborted()` or `memory
+ * access out of bounds` from inside WebAssembly; the heap stops at 4 GB) into a
+ * {@link BackendOutOfMemoryError} that says what to do; any other error is returned unchanged.
+ * Long-running loops (training, inference) pass their errors through it.
+ */
+export function explainBackendError(error: unknown): unknown {
+  if (tf.getBackend() !== 'wasm' || error instanceof BackendOutOfMemoryError) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  if (!WASM_MEMORY_FAILURE.test(text)) return error;
+  return new BackendOutOfMemoryError(
+    `the wasm backend ran out of memory (its WebAssembly heap stops at 4 GB; found: ${text.split('\n')[0]}). ` +
+      "Use the 'cpu' backend (no heap limit; @swinmm/nn still multiplies matrices on wasm), a smaller ROI or batch, " +
+      "or a GPU backend ('webgpu', 'tensorflow'). The wasm module cannot be used again in this process.",
+    { cause: error },
+  );
+}

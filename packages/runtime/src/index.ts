@@ -13,6 +13,8 @@ export {
   currentBackend,
   resolveBackendPreference,
   BackendUnavailableError,
+  BackendOutOfMemoryError,
+  explainBackendError,
   BACKEND_PREFERENCES,
   type BackendName,
   type BackendPreference,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend, Rng } from '../src/index.js';
+import { BackendOutOfMemoryError, explainBackendError, initBackend, Rng } from '../src/index.js';
 
 /**
  * The wasm backend of tfjs 4.22.0 returns wrong numbers for some kernels (or lacks them).
@@ -91,5 +91,21 @@ describe('wasm backend with the runtime fixes agrees with cpu', () => {
     const before = tf.memory().numTensors;
     for (const fn of Object.values(cases)) tf.dispose(tf.tidy(fn));
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('explainBackendError', () => {
+  it('names the wasm heap limit and the way out for wasm memory failures, and leaves other errors alone', async () => {
+    await initBackend('wasm', { log: () => {} });
+    const aborted = new Error('Aborted(). Build with -sASSERTIONS for more info.');
+    const explained = explainBackendError(aborted);
+    expect(explained).toBeInstanceOf(BackendOutOfMemoryError);
+    expect((explained as Error).message).toMatch(/wasm backend ran out of memory \(its WebAssembly heap stops at 4 GB; found: Aborted\(\)/);
+    expect((explained as Error).message).toMatch(/Use the 'cpu' backend/);
+    expect((explained as Error).cause).toBe(aborted);
+    const other = new RangeError('shapes differ');
+    expect(explainBackendError(other)).toBe(other);
+    await initBackend('cpu', { log: () => {} });
+    expect(explainBackendError(aborted)).toBe(aborted);
   });
 });

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Observable } from 'rxjs';
-import { Rng, type RngState } from '@swinmm/runtime';
+import { explainBackendError, Rng, type RngState } from '@swinmm/runtime';
 import type { AdamW } from './adamw.js';
 import type { LrScheduler } from './schedules.js';
 import { namedVariableList, type NamedVariables } from './params.js';
@@ -217,7 +217,7 @@ export function trainLoop<B>(options: TrainLoopOptions<B>): Observable<TrainEven
     let cancelled = false;
     run(options, (e) => subscriber.next(e), () => cancelled)
       .then(() => subscriber.complete())
-      .catch((error: unknown) => subscriber.error(error));
+      .catch((error: unknown) => subscriber.error(explainBackendError(error)));
     return () => {
       cancelled = true;
     };

@@ -39,31 +39,36 @@ function erf(x: number): number {
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-/** The exact (erf) GELU, `x·½(1 + erf(x/√2))`, with derivative `½(1 + erf(x/√2)) + x·φ(x)`. */
-export function jsGelu(x: tf.Tensor): tf.Tensor {
+/**
+ * An elementwise function with its derivative, as one JavaScript pass each way: `value(v)` per
+ * element forward, `dy · derivative(v)` backward (v the saved input).
+ */
+function elementwise(x: tf.Tensor, value: (v: number) => number, derivative: (v: number) => number): tf.Tensor {
   const run = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
     save([input]);
     const xs = input.dataSync() as Float32Array;
     const out = new Float32Array(xs.length);
-    for (let i = 0; i < xs.length; i++) {
-      const v = xs[i];
-      out[i] = v * 0.5 * (1 + erf(v * INV_SQRT2));
-    }
+    for (let i = 0; i < xs.length; i++) out[i] = value(xs[i]);
     return {
       value: tf.tensor(out, input.shape),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const xv = saved[0].dataSync() as Float32Array;
         const g = dy.dataSync() as Float32Array;
         const dx = new Float32Array(xv.length);
-        for (let i = 0; i < xv.length; i++) {
-          const v = xv[i];
-          dx[i] = g[i] * (0.5 * (1 + erf(v * INV_SQRT2)) + v * INV_SQRT_2PI * exp(-0.5 * v * v));
-        }
+        for (let i = 0; i < xv.length; i++) dx[i] = g[i] * derivative(xv[i]);
         return [tf.tensor(dx, saved[0].shape)];
       },
     };
   }) as unknown as Custom) as unknown as (a: tf.Tensor) => tf.Tensor;
   return run(x);
+}
+
+const geluValue = (v: number): number => v * 0.5 * (1 + erf(v * INV_SQRT2));
+const geluDerivative = (v: number): number => 0.5 * (1 + erf(v * INV_SQRT2)) + v * INV_SQRT_2PI * exp(-0.5 * v * v);
+
+/** The exact (erf) GELU, `x·½(1 + erf(x/√2))`, with derivative `½(1 + erf(x/√2)) + x·φ(x)`. */
+export function jsGelu(x: tf.Tensor): tf.Tensor {
+  return elementwise(x, geluValue, geluDerivative);
 }
 
 /**
@@ -105,21 +110,9 @@ export function jsLogSoftmax(x: tf.Tensor): tf.Tensor {
 
 /** LeakyReLU `x > 0 ? x : slope·x`, with gradient `dy·(x > 0 ? 1 : slope)`. */
 export function jsLeakyRelu(x: tf.Tensor, slope: number): tf.Tensor {
-  const run = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
-    save([input]);
-    const xs = input.dataSync() as Float32Array;
-    const out = new Float32Array(xs.length);
-    for (let i = 0; i < xs.length; i++) out[i] = xs[i] > 0 ? xs[i] : slope * xs[i];
-    return {
-      value: tf.tensor(out, input.shape),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const xv = saved[0].dataSync() as Float32Array;
-        const g = dy.dataSync() as Float32Array;
-        const dx = new Float32Array(xv.length);
-        for (let i = 0; i < xv.length; i++) dx[i] = xv[i] > 0 ? g[i] : slope * g[i];
-        return [tf.tensor(dx, saved[0].shape)];
-      },
-    };
-  }) as unknown as Custom) as unknown as (a: tf.Tensor) => tf.Tensor;
-  return run(x);
+  return elementwise(
+    x,
+    (v) => (v > 0 ? v : slope * v),
+    (v) => (v > 0 ? 1 : slope),
+  );
 }
