@@ -11,7 +11,7 @@
  * @module
  */
 import type { Volume, VoxelArray } from '@swinmm/data';
-import type { Rng } from '@swinmm/runtime';
+import type { Rng } from '@swinmm/runtime/random';
 import { orientation, type AxisLabels } from './orientation.js';
 import { spacing, type InterpolationMode, type PaddingMode } from './spacing.js';
 import {

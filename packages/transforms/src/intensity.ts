@@ -6,7 +6,7 @@
  * @module
  */
 import type { Volume, VoxelArray } from '@swinmm/data';
-import type { Rng } from '@swinmm/runtime';
+import type { Rng } from '@swinmm/runtime/random';
 import { checkVolume, copyMatrix, makeVolume, where } from './geometry.js';
 
 const f32 = Math.fround;

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Vec3, Volume, VoxelArray } from '@swinmm/data';
-import type { Rng } from '@swinmm/runtime';
+import type { Rng } from '@swinmm/runtime/random';
 import { allocLike, checkSameShape, checkVolume, cropOrPad, identity, makeVolume, matmul, where } from './geometry.js';
 
 
