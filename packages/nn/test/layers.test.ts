@@ -184,6 +184,34 @@ describe('hot formulations', () => {
     setKeptProbabilityBudget(1 << 26);
   });
 
+  it('the fused JS kernel skips discarded (padding) query rows without changing the others or any gradient', () => {
+    const bw = 2;
+    const n = 6;
+    const heads = 2;
+    const hd = 4;
+    const qkv = rand([bw, n, 3 * heads * hd], 24) as tf.Tensor3D;
+    const bias = rand([n, n, heads], 25) as tf.Tensor3D;
+    const discardedRows = Int32Array.from({ length: bw * n }, (_, r) => (r % n >= 4 ? -1 : r));
+    // Loss weights are zero on discarded rows, as after the window-reverse gather.
+    const keep = tf.tensor3d(Array.from({ length: bw * n * heads * hd }, (_, k) => (Math.floor(k / (heads * hd)) % n >= 4 ? 0 : 1)), [bw, n, heads * hd]);
+    const w = tf.mul(rand([bw, n, heads * hd], 26), keep);
+    const run = (impl: 'js' | 'tf') => (q: tf.Tensor, b: tf.Tensor) => {
+      const inputs = { qkv: q as tf.Tensor3D, heads, bias: b as tf.Tensor3D, mask: null, scale: hd ** -0.5, discardedRows };
+      const y = impl === 'js' ? jsWindowAttention(inputs, tfjsWindowAttention) : tfjsWindowAttention(inputs);
+      return tf.sum(tf.mul(y, w));
+    };
+    const yJs = jsWindowAttention({ qkv, heads, bias, mask: null, scale: hd ** -0.5, discardedRows }, tfjsWindowAttention);
+    const yTf = tfjsWindowAttention({ qkv, heads, bias, mask: null, scale: hd ** -0.5 });
+    expect(maxAbs(tf.mul(yJs, keep), tf.mul(yTf, keep))).toBeLessThan(1e-6);
+    expect(tf.sum(tf.abs(tf.mul(yJs, tf.sub(1, keep)))).dataSync()[0]).toBe(0);
+    const gj = tf.grads(run('js'))([qkv, bias]);
+    const gt = tf.grads(run('tf'))([qkv, bias]);
+    gj.forEach((g, i) => expect(maxAbs(g, gt[i])).toBeLessThan(1e-5));
+    expect(() => windowAttention({ qkv, heads, bias, mask: null, scale: 1, discardedRows: new Int32Array(3) })).toThrow(
+      'windowAttention: expected discardedRows of 2·6 = 12 entries, found 3',
+    );
+  });
+
   it('a registered implementation replaces the default for its backend only', () => {
     let calls = 0;
     const impl: LinearImplementation = (x, w) => {

@@ -80,12 +80,15 @@ export class WindowAttention extends Module {
     return tf.reshape(gatherRows(this.relativePositionBiasTable as tf.Tensor2D, this.indexFor(n)), [n, n, this.numHeads]) as tf.Tensor3D;
   }
 
-  /** Attention over windows `x` `[Bw, n, C]`, with an optional shift mask `[nW, n, n]`. */
-  forward(x: tf.Tensor3D, mask: tf.Tensor3D | null): tf.Tensor3D {
+  /**
+   * Attention over windows `x` `[Bw, n, C]`, with an optional shift mask `[nW, n, n]`.
+   * `partition` (the window gather index, −1 for padding) lets the kernel skip padding queries.
+   */
+  forward(x: tf.Tensor3D, mask: tf.Tensor3D | null, partition?: Int32Array): tf.Tensor3D {
     const n = x.shape[1];
     const qkv = this.qkv.forward(x) as tf.Tensor3D;
     const dropProbs = this.training && this.attnDrop.p > 0 ? (p: tf.Tensor) => this.attnDrop.forward(p) : undefined;
-    const out = windowAttention({ qkv, heads: this.numHeads, bias: this.positionBias(n), mask, scale: this.scale, dropProbs });
+    const out = windowAttention({ qkv, heads: this.numHeads, bias: this.positionBias(n), mask, scale: this.scale, dropProbs, discardedRows: partition });
     return this.projDrop.forward(this.proj.forward(out)) as tf.Tensor3D;
   }
 
@@ -193,7 +196,7 @@ export class SwinTransformerBlock extends Module {
     const tokens = tf.reshape(this.norm1.forward(x), [-1, c]) as tf.Tensor2D;
     const n = window[0] * window[1] * window[2];
     const windows = tf.reshape(gatherRows(tokens, partition), [-1, n, c]) as tf.Tensor3D;
-    const attended = this.attn.forward(windows, shifted ? mask : null);
+    const attended = this.attn.forward(windows, shifted ? mask : null, partition);
     const y = tf.reshape(gatherRows(tf.reshape(attended, [-1, c]) as tf.Tensor2D, reverse), x.shape);
     const x1 = tf.add(x, this.dropPath.forward(y));
     return tf.add(x1, this.dropPath.forward(this.mlp.forward(this.norm2.forward(x1)))) as tf.Tensor5D;

@@ -150,6 +150,7 @@ function forwardRows(
   out: Float32Array,
   lse: Float32Array,
   probs: Float32Array | null,
+  discarded: Int32Array | null,
 ): void {
   const { bw, n, heads, hd, c, nW } = g;
   const row = new Float64Array(n);
@@ -161,6 +162,9 @@ function forwardRows(
     for (let h = 0; h < heads; h++) {
       blk.load(qkv, w, h, c);
       for (let i = 0; i < n; i++) {
+        // A discarded query (window padding) keeps zeros: its output is cropped away, and its
+        // zero output gradient makes the backward pass skip it too.
+        if (discarded && discarded[w * n + i] < 0) continue;
         const m = logitsRow(blk, i, scale, biasT, h * n * n, mask, maskOff, row);
         let sum = 0;
         for (let j = 0; j < n; j++) {
@@ -305,7 +309,7 @@ function recordingGradients(): boolean {
  * `dropProbs` are sent to the tfjs formulation).
  */
 export function jsWindowAttention(inputs: WindowAttentionInputs, fallback: (i: WindowAttentionInputs) => tf.Tensor3D): tf.Tensor3D {
-  const { qkv, heads, bias, mask, scale, dropProbs } = inputs;
+  const { qkv, heads, bias, mask, scale, dropProbs, discardedRows } = inputs;
   if (dropProbs) return fallback(inputs);
   const [bw, n, c3] = qkv.shape;
   const c = c3 / 3;
@@ -319,7 +323,7 @@ export function jsWindowAttention(inputs: WindowAttentionInputs, fallback: (i: W
     // Keeping the probabilities saves the backward pass half its work (the logits and their exp).
     const keep = recordingGradients() && bw * heads * n * n <= maxKeptProbabilities;
     const probs = keep ? new Float32Array(bw * heads * n * n) : null;
-    forwardRows(qkvData, biasT, maskData, g, scale, out, lse, probs);
+    forwardRows(qkvData, biasT, maskData, g, scale, out, lse, probs, discardedRows ?? null);
     // The log-sum-exp rows (and probabilities) stay in this closure until backprop.
     save([q, b]);
     return {

@@ -24,6 +24,12 @@ export interface WindowAttentionInputs {
   scale: number;
   /** Applied to the attention probabilities `[Bw, heads, n, n]` (attention dropout), if given. */
   dropProbs?: (probs: tf.Tensor) => tf.Tensor;
+  /**
+   * Optional hint `[Bw·n]`: a negative entry marks a query row whose output the caller discards
+   * (a window's padding tokens). Implementations may skip those rows (the fused JavaScript kernel
+   * returns zeros there); every other row is unaffected, and the row still serves as a key.
+   */
+  discardedRows?: Int32Array;
 }
 
 /** The signature of a window-attention implementation. */
@@ -73,6 +79,9 @@ export function windowAttention(inputs: WindowAttentionInputs): tf.Tensor3D {
   }
   if (bias && (bias.shape[0] !== n || bias.shape[1] !== n || bias.shape[2] !== heads)) {
     throw new RangeError(`windowAttention: expected bias [${n}, ${n}, ${heads}], found [${bias.shape.join(', ')}]`);
+  }
+  if (inputs.discardedRows && inputs.discardedRows.length !== bw * n) {
+    throw new RangeError(`windowAttention: expected discardedRows of ${bw}·${n} = ${bw * n} entries, found ${inputs.discardedRows.length}`);
   }
   if (mask && (mask.shape[1] !== n || mask.shape[2] !== n || bw % mask.shape[0] !== 0)) {
     throw new RangeError(`windowAttention: expected mask [nW, ${n}, ${n}] with nW dividing ${bw} windows, found [${mask.shape.join(', ')}]`);
