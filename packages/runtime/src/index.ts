@@ -22,15 +22,6 @@ export {
   type InitBackendOptions,
 } from './backend.js';
 export { installWasmFixes, WASM_CPU_KERNELS, WASM_HIGH_RANK_BINARY_KERNELS } from './wasm-fixes.js';
-export { Rng, type RngState } from './rng.js';
-export {
-  detrandUniform,
-  detrandParameter,
-  detrandWeightRule,
-  detrandUint32,
-  detrandKey,
-  fnv1a32,
-  mulberry32Mix,
-  type DetrandRule,
-} from './detrand.js';
+// Rng and the fixture generator, also available without tfjs as `@swinmm/runtime/random`.
+export * from './random/index.js';
 export { roll, assertFinite } from './tensor-ops.js';
