@@ -43,7 +43,7 @@ export interface DemoOptions {
   pretrainSteps?: number;
   /** Pre-training feature size and heads (default 12 and 3/6/12/24, the fine-tuning backbone's). */
   pretrainModel?: { featureSize: number; numHeads: number[] };
-  /** Fine-tuning epochs (= steps: one volume, one crop; default 14, about 10 minutes on 2 CPU cores). */
+  /** Fine-tuning epochs (= steps: one volume, one crop; default 16, about 10 minutes on 2 CPU cores). */
   finetuneEpochs?: number;
   /** View pairs at inference (default all three: six maps). */
   views?: (0 | 1 | 2)[];
@@ -132,7 +132,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const pretrainSeconds = (Date.now() - tp) / 1000;
 
   // 2. Fine-tuning from it.
-  const epochs = options.finetuneEpochs ?? 14;
+  const epochs = options.finetuneEpochs ?? 16;
   const ft = resolveFinetuneConfig(
     deepMerge({
       preset: 'tiny',
