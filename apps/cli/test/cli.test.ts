@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Module } from '@swinmm/nn';
 import { readSafetensors } from '@swinmm/nn';
 import { initBackend } from '@swinmm/runtime';
+import { relativePositionIndex } from '@swinmm/swin';
 import { runCli, mainHelp, COMMANDS, type CliIo } from '../src/cli.js';
 import { makeConvertCommand } from '../src/commands/convert.js';
 import type { ModelRegistry } from '../src/models.js';
@@ -30,14 +31,11 @@ function capture(): CliIo & { stdout: string[]; stderr: string[] } {
 
 // A model with the mini file's parameter names, registered as kind "mini" for --model.
 class Leaf extends Module {
-  readonly windowSize?: [number, number, number];
   constructor(params: [string, number[]][], constant?: string) {
     super();
     for (const [n, s] of params) this.addParameter(n, tf.zeros(s));
-    if (constant) {
-      this.addConstant(constant);
-      this.windowSize = [7, 7, 7];
-    }
+    // The buffer of a Swin window attention with a 7³ window, as the file holds it.
+    if (constant) this.addConstant(constant, { shape: [343, 343], values: relativePositionIndex([7, 7, 7]) });
   }
 }
 class Node extends Module {

@@ -23,6 +23,7 @@ export {
   type ShapeMismatch,
   type LoadStateDictReport,
   type LoadStateDictOptions,
+  type ConstantValue,
 } from './module.js';
 export {
   Linear,

@@ -87,6 +87,17 @@ export interface LoadStateDictReport {
   ignoredConstants: string[];
 }
 
+/**
+ * The value of a PyTorch buffer that a module recomputes: integers PyTorch stores as int64
+ * (e.g. `relative_position_index`), row-major in `shape`.
+ */
+export interface ConstantValue {
+  /** The buffer's PyTorch shape. */
+  shape: number[];
+  /** Its values, row-major. */
+  values: Int32Array;
+}
+
 /** Options for {@link Module.loadStateDict}. */
 export interface LoadStateDictOptions {
   /**
@@ -134,7 +145,7 @@ function join(prefix: string, name: string): string {
 export abstract class Module {
   private readonly ownParameters = new Map<string, Parameter>();
   private readonly children = new Map<string, Module>();
-  private readonly ownConstants = new Set<string>();
+  private readonly ownConstants = new Map<string, ConstantValue>();
   private isTraining = true;
 
   /** Whether the module is in training mode (dropout and drop-path active). */
@@ -162,12 +173,17 @@ export abstract class Module {
   }
 
   /**
-   * Declares a PyTorch buffer that this module recomputes (e.g. `relative_position_index`):
-   * loading a state dict that has it reports it under `ignoredConstants`, not `unexpected`.
+   * Declares a PyTorch buffer that this module recomputes (e.g. `relative_position_index`) with
+   * its value: loading a state dict that has it reports it under `ignoredConstants`, not
+   * `unexpected`, and exporters write the value where PyTorch expects the buffer.
    */
-  protected addConstant(name: string): void {
+  protected addConstant(name: string, value: ConstantValue): void {
     this.checkName(name);
-    this.ownConstants.add(name);
+    const size = value.shape.reduce((a, b) => a * b, 1);
+    if (value.values.length !== size) {
+      throw new RangeError(`constant "${name}": shape [${value.shape.join(', ')}] needs ${size} values, found ${value.values.length}`);
+    }
+    this.ownConstants.set(name, value);
   }
 
   private checkName(name: string): void {
@@ -216,8 +232,14 @@ export abstract class Module {
 
   /** The dotted names of every declared constant (PyTorch buffers we recompute). */
   constantNames(prefix = ''): string[] {
-    const out = [...this.ownConstants].map((c) => join(prefix, c));
-    for (const [name, child] of this.children) out.push(...child.constantNames(join(prefix, name)));
+    return [...this.namedConstants(prefix).keys()];
+  }
+
+  /** Every declared constant of the tree with its value, by dotted name. */
+  namedConstants(prefix = ''): Map<string, ConstantValue> {
+    const out = new Map<string, ConstantValue>();
+    for (const [c, value] of this.ownConstants) out.set(join(prefix, c), value);
+    for (const [name, child] of this.children) for (const [n, v] of child.namedConstants(join(prefix, name))) out.set(n, v);
     return out;
   }
 

@@ -13,7 +13,7 @@ class Block extends Module {
     this.proj = this.addModule('proj', new Linear(4, 3, { rng: rng.fork('proj') }));
     this.conv = this.addModule('conv', new Conv3d(2, 5, 3, { rng: rng.fork('conv'), bias: true }));
     this.up = this.addModule('up', new ConvTranspose3d(5, 2, { rng: rng.fork('up') }));
-    this.addConstant('relative_position_index');
+    this.addConstant('relative_position_index', { shape: [2, 2], values: Int32Array.from([0, 1, 2, 3]) });
   }
 }
 
@@ -61,6 +61,7 @@ describe('Module', () => {
     expect(net.torchShapes().get('layers1.1.up.weight')).toEqual([5, 2, 2, 2, 2]);
     expect(net.parameterCount()).toBe(2 * (8 + 15 + 5 * 2 * 27 + 5 + 5 * 2 * 8));
     expect(net.constantNames()).toEqual(['layers1.0.relative_position_index', 'layers1.1.relative_position_index']);
+    expect(net.namedConstants().get('layers1.1.relative_position_index')).toEqual({ shape: [2, 2], values: Int32Array.from([0, 1, 2, 3]) });
     net.dispose();
   });
 

@@ -56,13 +56,13 @@ export class WindowAttention extends Module {
     this.scale = (dim / numHeads) ** -0.5;
     const rows = (2 * windowSize[0] - 1) * (2 * windowSize[1] - 1) * (2 * windowSize[2] - 1);
     this.relativePositionBiasTable = this.addParameter('relative_position_bias_table', truncNormalInit(rng.fork('relative_position_bias_table'), [rows, numHeads], 0.02));
-    this.addConstant('relative_position_index');
     this.qkv = this.addModule('qkv', new Linear(dim, 3 * dim, { bias: options.qkvBias ?? true, rng: rng.fork('qkv') }));
     this.attnDrop = this.addModule('attn_drop', new Dropout(options.attnDrop ?? 0, { rng: rng.fork('attn_drop') }));
     this.proj = this.addModule('proj', new Linear(dim, dim, { rng: rng.fork('proj') }));
     this.projDrop = this.addModule('proj_drop', new Dropout(options.projDrop ?? 0, { rng: rng.fork('proj_drop') }));
     this.fullIndex = relativePositionIndex(windowSize);
     this.fullN = windowSize[0] * windowSize[1] * windowSize[2];
+    this.addConstant('relative_position_index', { shape: [this.fullN, this.fullN], values: this.fullIndex });
   }
 
   /** The bias-table rows for a window of `n` tokens (the §4.3 slice), cached. */

@@ -78,7 +78,6 @@ export {
   moduleBuffers,
   checkBuffers,
   exportSafetensors,
-  relativePositionIndex,
   safetensorsToStateDict,
   stateDictToSafetensors,
   WeightsLoadError,

@@ -33,54 +33,13 @@ export interface LoadIntoModuleOptions {
 }
 
 /**
- * MONAI's `relative_position_index` buffer for a window `[wd, wh, ww]`: entry `(i, j)` is the
- * bias-table row of the offset between tokens i and j, `(Δd + wd−1)(2wh−1)(2ww−1) + (Δh + wh−1)(2ww−1) + (Δw + ww−1)`.
- */
-export function relativePositionIndex(window: readonly [number, number, number]): BigInt64Array {
-  const [wd, wh, ww] = window;
-  const n = wd * wh * ww;
-  const out = new BigInt64Array(n * n);
-  const mh = 2 * wh - 1;
-  const mw = 2 * ww - 1;
-  for (let i = 0; i < n; i++) {
-    const di = Math.floor(i / (wh * ww));
-    const hi = Math.floor(i / ww) % wh;
-    const wi = i % ww;
-    for (let j = 0; j < n; j++) {
-      const dj = Math.floor(j / (wh * ww));
-      const hj = Math.floor(j / ww) % wh;
-      const wj = j % ww;
-      out[i * n + j] = BigInt((di - dj + wd - 1) * mh * mw + (hi - hj + wh - 1) * mw + (wi - wj + ww - 1));
-    }
-  }
-  return out;
-}
-
-function isTriple(v: unknown): v is [number, number, number] {
-  return Array.isArray(v) && v.length === 3 && v.every((x) => Number.isSafeInteger(x) && x > 0);
-}
-
-/**
- * The PyTorch buffers a module recomputes (its `constantNames()`), as PyTorch would store them.
- * Supported: `relative_position_index` of a module with a `windowSize` triple (Swin window
- * attention).
- *
- * @throws WeightsFormatError for a constant this package does not know how to produce.
+ * The PyTorch buffers a module recomputes (its `namedConstants()`, e.g. Swin's
+ * `relative_position_index`), as PyTorch stores them (int64).
  */
 export function moduleBuffers(module: Module): Map<string, SafetensorEntry> {
-  const modules = new Map(module.namedModules());
   const out = new Map<string, SafetensorEntry>();
-  for (const name of module.constantNames()) {
-    const dot = name.lastIndexOf('.');
-    const owner = modules.get(dot < 0 ? '' : name.slice(0, dot));
-    const leaf = name.slice(dot + 1);
-    const windowSize = (owner as unknown as { windowSize?: unknown } | undefined)?.windowSize;
-    if (leaf === 'relative_position_index' && isTriple(windowSize)) {
-      const n = windowSize[0] * windowSize[1] * windowSize[2];
-      out.set(name, { dtype: 'I64', shape: [n, n], data: relativePositionIndex(windowSize) });
-    } else {
-      throw new WeightsFormatError(`cannot produce PyTorch buffer "${name}": only relative_position_index of a module with a windowSize is known`);
-    }
+  for (const [name, { shape, values }] of module.namedConstants()) {
+    out.set(name, { dtype: 'I64', shape: [...shape], data: BigInt64Array.from(values, (v) => BigInt(v)) });
   }
   return out;
 }

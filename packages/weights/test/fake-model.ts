@@ -4,13 +4,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv3d, Module } from '@swinmm/nn';
 import { Rng } from '@swinmm/runtime';
+import { relativePositionIndex } from '@swinmm/swin';
 
+/** The parameter and buffer of a Swin window attention with a 7³ window (what the file holds). */
 class Attn extends Module {
-  readonly windowSize: [number, number, number] = [7, 7, 7];
   constructor(heads: number) {
     super();
     this.addParameter('relative_position_bias_table', tf.zeros([13 * 13 * 13, heads]));
-    this.addConstant('relative_position_index');
+    this.addConstant('relative_position_index', { shape: [343, 343], values: relativePositionIndex([7, 7, 7]) });
   }
 }
 class Named extends Module {

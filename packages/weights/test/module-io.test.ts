@@ -11,7 +11,7 @@ import {
   loadIntoModule,
   exportSafetensors,
   moduleStateDict,
-  relativePositionIndex,
+  moduleBuffers,
   readWeightsFile,
   convertCheckpoint,
   writeCheckpoint,
@@ -64,8 +64,13 @@ describe('loading the real checkpoint into a module', () => {
     model.dispose();
   });
 
-  it('relativePositionIndex(7,7,7) is bit-identical to the PyTorch buffer', () => {
-    expect(sha256Hex(relativePositionIndex([7, 7, 7]))).toBe(shaOf('swinViT.layers1.0.blocks.0.attn.relative_position_index'));
+  it('the exported relative_position_index (7³ window) is bit-identical to the PyTorch buffer', () => {
+    const model = miniModel();
+    const buffer = moduleBuffers(model).get('swinViT.layers1.0.blocks.0.attn.relative_position_index')!;
+    expect(buffer.dtype).toBe('I64');
+    expect(buffer.shape).toEqual([343, 343]);
+    expect(sha256Hex(buffer.data)).toBe(shaOf('swinViT.layers1.0.blocks.0.attn.relative_position_index'));
+    model.dispose();
   });
 
   it('a strict load that does not match changes nothing and lists every problem', () => {
