@@ -34,14 +34,6 @@ import {
   compose,
   finetuneDeterministicSteps,
   finetuneRandomSteps,
-  orientationd,
-  randFlipd,
-  randRotate90d,
-  randScaleIntensityd,
-  randShiftIntensityd,
-  randSpatialCropSamplesd,
-  scaleIntensityRanged,
-  spacingd,
   type Pipeline,
   type Sample as TransformSample,
 } from '@swinmm/transforms';
@@ -205,27 +197,6 @@ export function randomViewPair(rng: Rng): [ViewId, ViewId] {
   return [p[0] as ViewId, p[1] as ViewId];
 }
 
-function unlabeledPipelines(config: FinetuneConfig): { prepare: Pipeline; random: Pipeline } {
-  const keys = ['image'];
-  const t = config.transforms;
-  return {
-    prepare: compose(
-      orientationd({ keys, axcodes: 'RAS' }),
-      spacingd({ keys, pixdim: t.pixdim, mode: 'bilinear' }),
-      scaleIntensityRanged({ keys, aMin: t.aMin, aMax: t.aMax, bMin: 0, bMax: 1, clip: true }),
-    ),
-    random: compose(
-      randSpatialCropSamplesd({ keys, roiSize: config.model.roi, numSamples: t.numSamples, randomCenter: true, randomSize: false }),
-      randFlipd({ keys, prob: 0.2, spatialAxis: 0 }),
-      randFlipd({ keys, prob: 0.2, spatialAxis: 1 }),
-      randFlipd({ keys, prob: 0.2, spatialAxis: 2 }),
-      randRotate90d({ keys, prob: 0.2, maxK: 3 }),
-      randScaleIntensityd({ keys, factors: 0.1, prob: 0.1 }),
-      randShiftIntensityd({ keys, offsets: 0.1, prob: 0.1 }),
-    ),
-  };
-}
-
 function stackImages(samples: TransformSample[]): tf.Tensor5D {
   const vols = samples.map((s) => s.image as Volume<Float32Array>);
   const [X, Y, Z] = vols[0].shape;
@@ -294,7 +265,10 @@ export async function runFinetune<M extends SegmenterModel>(config: FinetuneConf
   const pipelineOptions = { pixdim: config.transforms.pixdim, aMin: config.transforms.aMin, aMax: config.transforms.aMax, roiSize: roi, numSamples: config.transforms.numSamples };
   const labeledPrepare = compose(...finetuneDeterministicSteps(pipelineOptions));
   const labeledRandom = compose(...finetuneRandomSteps(pipelineOptions));
-  const unl = unlabeledPipelines(config);
+  const unl = {
+    prepare: compose(...finetuneDeterministicSteps({ ...pipelineOptions, labeled: false })),
+    random: compose(...finetuneRandomSteps({ ...pipelineOptions, labeled: false })),
+  };
   const first = (p: Pipeline) => (s: Sample): Sample => p(s as TransformSample)[0] as Sample;
   const labeledLoader = new VolumeLoader<Sample, Rng>({ entries: split.labeled, rng: rootRng.fork('labeled'), prepare: first(labeledPrepare), cache: cache && { ...cache, key: `${cache.key}-l` } });
   const unlabeledLoader = new VolumeLoader<Sample, Rng>({ entries: unlabeledEntries, rng: rootRng.fork('unlabeled'), prepare: first(unl.prepare), cache: cache && { ...cache, key: `${cache.key}-u` } });

@@ -34,6 +34,12 @@ export interface FinetunePipelineOptions {
   numSamples?: number;
   /** Add MONAI `CropForegroundd(source_key=image)` after the intensity window (SwinMM has it commented out; default false). */
   cropForeground?: boolean;
+  /**
+   * Samples carry a `label` (default true). For unlabeled volumes (the semi-supervised mode) the
+   * same steps run on `image` alone, and the crop is a plain random spatial crop, since there is
+   * no label to balance positive and negative centres with.
+   */
+  labeled?: boolean;
 }
 
 /**
@@ -42,10 +48,11 @@ export interface FinetunePipelineOptions {
  * [→ CropForeground]. Keys `image` and `label`.
  */
 export function finetuneDeterministicSteps(options: FinetunePipelineOptions = {}): SampleTransform[] {
-  const keys = ['image', 'label'];
+  const labeled = options.labeled ?? true;
+  const keys = labeled ? ['image', 'label'] : ['image'];
   const steps: SampleTransform[] = [
     orientationd({ keys, axcodes: 'RAS' }),
-    spacingd({ keys, pixdim: options.pixdim ?? [1.5, 1.5, 2.0], mode: ['bilinear', 'nearest'] }),
+    spacingd({ keys, pixdim: options.pixdim ?? [1.5, 1.5, 2.0], mode: labeled ? ['bilinear', 'nearest'] : 'bilinear' }),
     scaleIntensityRanged({ keys: ['image'], aMin: options.aMin ?? -175, aMax: options.aMax ?? 250, bMin: 0, bMax: 1, clip: true }),
   ];
   if (options.cropForeground) steps.push(cropForegroundd({ keys, sourceKey: 'image' }));
@@ -58,18 +65,15 @@ export function finetuneDeterministicSteps(options: FinetunePipelineOptions = {}
  * max k 3) → RandScaleIntensity (0.1, p 0.1) → RandShiftIntensity (0.1, p 0.1).
  */
 export function finetuneRandomSteps(options: FinetunePipelineOptions = {}): SampleTransform[] {
-  const keys = ['image', 'label'];
+  const labeled = options.labeled ?? true;
+  const keys = labeled ? ['image', 'label'] : ['image'];
+  const roiSize = options.roiSize ?? [64, 64, 64];
+  const numSamples = options.numSamples ?? 4;
+  const crop = labeled
+    ? randCropByPosNegLabeld({ keys, labelKey: 'label', imageKey: 'image', spatialSize: roiSize, pos: 1, neg: 1, numSamples, imageThreshold: 0 })
+    : randSpatialCropSamplesd({ keys, roiSize, numSamples, randomCenter: true, randomSize: false });
   return [
-    randCropByPosNegLabeld({
-      keys,
-      labelKey: 'label',
-      imageKey: 'image',
-      spatialSize: options.roiSize ?? [64, 64, 64],
-      pos: 1,
-      neg: 1,
-      numSamples: options.numSamples ?? 4,
-      imageThreshold: 0,
-    }),
+    crop,
     randFlipd({ keys, prob: 0.2, spatialAxis: 0 }),
     randFlipd({ keys, prob: 0.2, spatialAxis: 1 }),
     randFlipd({ keys, prob: 0.2, spatialAxis: 2 }),

@@ -103,6 +103,17 @@ describe('dictionary wrappers', () => {
 });
 
 describe('SwinMM pipelines', () => {
+  it('fine-tuning on unlabeled volumes: the same steps on the image alone, with random crops', () => {
+    const sample = { image: synth(Int16Array, [70, 70, 70], (x, y, z) => ids(x, y, z), LPS) };
+    const crops = finetuneTrainPipeline({ pixdim: [1, 1, 1], labeled: false, numSamples: 2, roiSize: [32, 32, 32] })(sample, Rng.fromSeed(0));
+    expect(crops).toHaveLength(2);
+    for (const c of crops) {
+      expect(Object.keys(c)).toEqual(['image']);
+      expect((c.image as Volume).shape).toEqual([32, 32, 32]);
+      expect((c.image as Volume).data).toBeInstanceOf(Float32Array);
+    }
+  });
+
   it('fine-tuning: RAS, 1.5×1.5×2 mm, CT window, 4 crops of 64³ with flips/rot90/intensity', () => {
     const sample = {
       image: synth(Int16Array, [70, 70, 70], (x, y, z) => (x > 10 && x < 60 && y > 10 && y < 60 ? 40 + ids(x, y, z) : -1000), LPS),
