@@ -21,6 +21,8 @@ describe('PNG', () => {
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
     const chunks = readChunks(png);
     expect(chunks.map((c) => c.type)).toEqual(['IHDR', 'IDAT', 'IEND']);
+    // Every PNG's IEND chunk ends with the same CRC-32 (of the bytes "IEND").
+    expect(new DataView(png.buffer, png.byteOffset).getUint32(png.length - 4)).toBe(0xae426082);
     const ihdr = new DataView(chunks[0].data.buffer, chunks[0].data.byteOffset);
     expect([ihdr.getUint32(0), ihdr.getUint32(4), chunks[0].data[8], chunks[0].data[9]]).toEqual([3, 2, 8, 2]);
     const raw = inflateSync(chunks[1].data);
