@@ -2,7 +2,7 @@
 // Run from the repository root after building the packages:
 //   npx nx run-many -t build -p runtime nn swin decoder && node tools/bench-models/bench.mjs [options]
 // Options: --backends cpu,wasm   --repeats 5   --size 64,32,64   --feature 12   --classes 3
-//          --f48   (also F 48 at 96³: one forward on wasm, if it fits; slow)
+//          --f48   (also F 48 at 96³: one forward per backend, if it fits; slow)
 // For each backend it prints JSON: median forward time and median training-step time (forward,
 // DiceCE, backward, one Adam update) over `repeats` runs after one warm-up, the peak tensor bytes
 // of a training step (tf.profile), the process RSS, and the kernel time by op type of one
@@ -39,8 +39,28 @@ function uniform(shape, seed) {
   return tf.tensor(out, shape);
 }
 
+// The in-run reference: one 512×512 by 512×512 float32 matMul on the same backend (median of 3
+// after a warm-up). Model times are also reported as multiples of it, which stay comparable
+// across machines of different speed and load.
+function referenceMatMulMs() {
+  const a = uniform([512, 512], 11);
+  const b = uniform([512, 512], 12);
+  const once = () => {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+    return performance.now() - t0;
+  };
+  once();
+  const ms = median([once(), once(), once()]);
+  tf.dispose([a, b]);
+  return ms;
+}
+
 async function benchBackend(backend) {
   const info = await initBackend(backend, { log: () => {} });
+  const referenceMs = referenceMatMulMs();
   const model = new SwinUNETR({ imgSize: size, inChannels: 1, outChannels: classes, featureSize });
   const x = uniform([1, ...size, 1], 1);
   const label = tf.tidy(() => tf.cast(tf.floor(tf.mul(tf.add(uniform([1, ...size], 2), 1), classes / 2)), 'int32'));
@@ -87,10 +107,13 @@ async function benchBackend(backend) {
     device: info.device,
     config: { size, featureSize, classes, params: model.parameterCount() },
     repeats,
+    reference_matmul512_s: seconds(referenceMs),
     forward_median_s: seconds(median(fwd)),
+    forward_over_reference: +(median(fwd) / referenceMs).toFixed(1),
     forward_all_s: fwd.map(seconds),
     train_step_median_s: seconds(median(steps)),
     train_step_all_s: steps.map(seconds),
+    train_step_over_reference: +(median(steps) / referenceMs).toFixed(1),
     train_step_peak_tensor_MB: +(profile.peakBytes / 2 ** 20).toFixed(1),
     rss_peak_MB: +(rss / 2 ** 20).toFixed(0),
     tensors_leaked_by_profiled_step: tf.memory().numTensors - before,
@@ -109,16 +132,30 @@ async function benchBackend(backend) {
 
 const results = [];
 for (const backend of backends) results.push(await benchBackend(backend));
+// F 48 at 96³ (the paper's fine-tuning size), one forward pass per backend. A backend that cannot
+// hold it (wasm's 4 GB heap) is recorded with its error instead of ending the run.
 if (f48) {
-  await initBackend('wasm', { log: () => {} });
-  const model = withoutInitialisation(() => new SwinUNETR({ imgSize: 96, inChannels: 1, outChannels: 14, featureSize: 48 }));
-  const x = uniform([1, 96, 96, 96, 1], 3);
-  model.eval();
-  const t0 = performance.now();
-  const y = model.forward(x);
-  y.dataSync();
-  results.push({ backend: 'wasm', config: 'F48 96³ 14 classes, forward once', forward_s: seconds(performance.now() - t0), rss_MB: +(process.memoryUsage().rss / 2 ** 20).toFixed(0) });
-  y.dispose();
-  model.dispose();
+  for (const backend of backends) {
+    await initBackend(backend, { log: () => {} });
+    const referenceMs = referenceMatMulMs();
+    const model = withoutInitialisation(() => new SwinUNETR({ imgSize: 96, inChannels: 1, outChannels: 14, featureSize: 48 }));
+    const x = uniform([1, 96, 96, 96, 1], 3);
+    model.eval();
+    const entry = { backend, config: 'F48 96³ 14 classes, forward once', reference_matmul512_s: seconds(referenceMs) };
+    try {
+      const t0 = performance.now();
+      const y = model.forward(x);
+      y.dataSync();
+      const ms = performance.now() - t0;
+      y.dispose();
+      Object.assign(entry, { forward_s: seconds(ms), forward_over_reference: +(ms / referenceMs).toFixed(1) });
+    } catch (error) {
+      entry.error = String(error instanceof Error ? error.message : error).slice(0, 300);
+    }
+    entry.rss_MB = +(process.memoryUsage().rss / 2 ** 20).toFixed(0);
+    results.push(entry);
+    model.dispose();
+    x.dispose();
+  }
 }
 console.log(JSON.stringify(results, null, 2));

@@ -8,10 +8,11 @@
  *
  * @module
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { initBackend, type BackendPreference } from '@swinmm/runtime';
+import { writeFileAtomic } from '@swinmm/runtime/files';
 import { readLabel, readVolume, withData, type LabelArray, type Volume } from '@swinmm/data';
 import { orientation } from '@swinmm/transforms';
 import type { TwoViewPredictor } from '@swinmm/inference';
@@ -97,7 +98,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const info = await initBackend(options.backend ?? 'cpu', { log: () => {} });
   log(`backend: ${info.name}`);
   const manifest = join(out, 'dataset.json');
-  await writeFile(
+  await writeFileAtomic(
     manifest,
     JSON.stringify(
       {
@@ -201,15 +202,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const report = evaluateVolumes([{ name: 'KmeansTest_T1', pred, gt }], { labels: [1, 2, 3, 4, 5, 6], classNames: CLASS_NAMES, nsdTolerance: 2 });
   const metricsCsv = join(out, 'metrics.csv');
   const metricsMarkdown = join(out, 'metrics.md');
-  await writeFile(metricsCsv, reportToCsv(report));
-  await writeFile(metricsMarkdown, reportToMarkdown(report, 'SwinMM demo on the ITK T1 (trained and evaluated on the same volume)'));
+  await writeFileAtomic(metricsCsv, reportToCsv(report));
+  await writeFileAtomic(metricsMarkdown, reportToMarkdown(report, 'SwinMM demo on the ITK T1 (trained and evaluated on the same volume)'));
   const img = orientation(await readVolume(image), 'RAS');
   const predRas = orientation(pred, 'RAS') as Volume<LabelArray>;
   const gtRas = orientation(withData(gt, gt.data), 'RAS') as Volume<LabelArray>;
   const overlayPng = join(out, 'overlay.png');
   const groundTruthPng = join(out, 'ground-truth.png');
-  await writeFile(overlayPng, overlaySlicePng(img, predRas));
-  await writeFile(groundTruthPng, overlaySlicePng(img, gtRas));
+  await writeFileAtomic(overlayPng, overlaySlicePng(img, predRas));
+  await writeFileAtomic(groundTruthPng, overlaySlicePng(img, gtRas));
   const evaluateSeconds = (Date.now() - te) / 1000;
   return {
     pretrainWeights,

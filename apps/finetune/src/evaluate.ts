@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareGrids, readLabel, type LabelArray, type Volume } from '@swinmm/data';
 import { evaluateSegmentation, type SegmentationEvaluation } from '@swinmm/metrics';
-import { writeFileAtomic } from '@swinmm/train';
+import { writeFileAtomic } from '@swinmm/runtime/files';
 
 /** Extensions recognised as label maps. */
 export const LABEL_EXTENSIONS = ['.nii.gz', '.nii', '.nrrd', '.nhdr', '.mha', '.mhd'] as const;

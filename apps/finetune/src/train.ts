@@ -24,12 +24,12 @@ import {
   LinearWarmupCosineAnnealingLR,
   paramGroupsWeightDecay,
   trainLoop,
-  writeFileAtomic,
   type LrScheduler,
   type LrSchedulerState,
   type TrainEvent,
   type TrainTask,
 } from '@swinmm/train';
+import { writeFileAtomic } from '@swinmm/runtime/files';
 import {
   compose,
   finetuneDeterministicSteps,

@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readSafetensors, writeSafetensors, type SafetensorEntry } from '@swinmm/nn';
 import type { RngState } from '@swinmm/runtime';
+import { writeFileAtomic } from '@swinmm/runtime/files';
 import type { AdamWState, AdamWStateMeta } from './adamw.js';
 import type { LrSchedulerState } from './schedules.js';
 
@@ -115,28 +116,6 @@ function readMetadata(bytes: Uint8Array, source: string): string {
     throw new Error(`${source}: not a SwinMM-TS training checkpoint (no "${TRAINING_METADATA_KEY}" in the safetensors metadata)`);
   }
   return text;
-}
-
-/**
- * Writes `bytes` to `file` atomically: a temporary file in the same folder, flushed, then renamed.
- * Creates the folder if needed.
- */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
 }
 
 /** Saves a training checkpoint atomically; returns the number of bytes written. */

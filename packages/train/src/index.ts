@@ -29,7 +29,6 @@ export {
   decodeTrainingCheckpoint,
   saveTrainingCheckpoint,
   loadTrainingCheckpoint,
-  writeFileAtomic,
   checkpointFileName,
   findLatestCheckpoint,
   TRAINING_METADATA_KEY,

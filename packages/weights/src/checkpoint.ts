@@ -11,10 +11,11 @@
  *
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readSafetensors, writeSafetensors, type SafetensorEntry } from '@swinmm/nn';
+import { writeFileAtomic } from '@swinmm/runtime/files';
 import { WeightsFormatError } from './errors.js';
 
 /** What a checkpoint holds. */
@@ -69,27 +70,6 @@ export function checkpointPaths(base: string): { tensors: string; json: string }
 
 function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/**
- * Write bytes to `file` atomically: a temporary file in the same folder, flushed, then renamed
- * over `file` (rename is atomic within one file system).
- */
-export async function writeFileAtomic(file: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.open(tmp, 'w');
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await fs.rename(tmp, file);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
 }
 
 /**

@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readSafetensors, writeSafetensors, type Module } from '@swinmm/nn';
-import { writeFileAtomic } from './checkpoint.js';
+import { writeFileAtomic } from '@swinmm/runtime/files';
 import { WeightsFormatError } from './errors.js';
 import { loadIntoModule, safetensorsToStateDict, stateDictToSafetensors } from './module-io.js';
 import { readOptimizerState, type TorchOptimizerState } from './optimizer.js';

@@ -87,7 +87,6 @@ export {
 export {
   writeCheckpoint,
   readCheckpoint,
-  writeFileAtomic,
   checkpointPaths,
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,

@@ -53,13 +53,16 @@ describe('packages install and import outside the workspace', () => {
     expect(output.names).toEqual(['weight:2x3', 'bias:2']);
     expect(output.back).toEqual([1, 2]);
 
-    // The tfjs-free entry point: same numbers, and it still imports once tfjs is gone.
+    // The tfjs-free entry points (random numbers, atomic file writes) still import once tfjs is gone.
     execFileSync('rm', ['-rf', join(consumer, 'node_modules', '@tensorflow')]);
     const randomOnly = `
       import { Rng, detrandUniform } from '@swinmm/runtime/random';
-      console.log(JSON.stringify({ rng: Rng.fromSeed(1).int(0, 1000), v0: detrandUniform('input', [4], 0)[0] }));
+      import { writeFileAtomic } from '@swinmm/runtime/files';
+      import { readFileSync } from 'node:fs';
+      await writeFileAtomic('out/written.txt', 'atomic');
+      console.log(JSON.stringify({ rng: Rng.fromSeed(1).int(0, 1000), v0: detrandUniform('input', [4], 0)[0], written: readFileSync('out/written.txt', 'utf8') }));
     `;
     const random = JSON.parse(run('node', ['--input-type=module', '-e', randomOnly], consumer).trim().split('\n').pop()!);
-    expect(random).toEqual({ rng: output.rng, v0: output.v0 });
+    expect(random).toEqual({ rng: output.rng, v0: output.v0, written: 'atomic' });
   });
 });
