@@ -121,10 +121,14 @@ export class UnetResBlock extends Module implements ConvBlock {
       throw new RangeError(`UnetResBlock: expected an input [B, X, Y, Z, ${this.inChannels}], found shape [${x.shape.join(', ')}]`);
     }
     const name = 'UnetResBlock';
-    let y = leakyRelu(norm(this.conv1.forward(x), name));
-    y = norm(this.conv2.forward(y as tf.Tensor5D), name);
-    const residual = this.conv3 ? norm(this.conv3.forward(x), name) : x;
-    return leakyRelu(tf.add(y, residual)) as tf.Tensor5D;
+    // A tidy per block frees the full-resolution intermediates when the block returns (inference
+    // memory); under a gradient tape the engine keeps what backward needs.
+    return tf.tidy(() => {
+      let y = leakyRelu(norm(this.conv1.forward(x), name));
+      y = norm(this.conv2.forward(y as tf.Tensor5D), name);
+      const residual = this.conv3 ? norm(this.conv3.forward(x), name) : x;
+      return leakyRelu(tf.add(y, residual)) as tf.Tensor5D;
+    });
   }
 }
 
@@ -155,8 +159,10 @@ export class UnetBasicBlock extends Module implements ConvBlock {
     if (x.rank !== 5 || x.shape[4] !== this.inChannels) {
       throw new RangeError(`UnetBasicBlock: expected an input [B, X, Y, Z, ${this.inChannels}], found shape [${x.shape.join(', ')}]`);
     }
-    const y = leakyRelu(norm(this.conv1.forward(x), 'UnetBasicBlock'));
-    return leakyRelu(norm(this.conv2.forward(y as tf.Tensor5D), 'UnetBasicBlock')) as tf.Tensor5D;
+    return tf.tidy(() => {
+      const y = leakyRelu(norm(this.conv1.forward(x), 'UnetBasicBlock'));
+      return leakyRelu(norm(this.conv2.forward(y as tf.Tensor5D), 'UnetBasicBlock')) as tf.Tensor5D;
+    });
   }
 }
 
@@ -216,11 +222,13 @@ export class UnetrUpBlock extends Module {
     if (x.rank !== 5 || x.shape[4] !== this.inChannels) {
       throw new RangeError(`UnetrUpBlock: expected an input [B, X, Y, Z, ${this.inChannels}], found shape [${x.shape.join(', ')}]`);
     }
-    const up = this.transpConv.forward(x);
-    if (skip.rank !== 5 || skip.shape.some((s, i) => (i < 4 ? s !== up.shape[i] : s !== this.outChannels))) {
-      throw new RangeError(`UnetrUpBlock: expected a skip [${[...up.shape.slice(0, 4), this.outChannels].join(', ')}], found [${skip.shape.join(', ')}]`);
-    }
-    return this.convBlock.forward(concatChannels([up, skip]) as tf.Tensor5D);
+    return tf.tidy(() => {
+      const up = this.transpConv.forward(x);
+      if (skip.rank !== 5 || skip.shape.some((s, i) => (i < 4 ? s !== up.shape[i] : s !== this.outChannels))) {
+        throw new RangeError(`UnetrUpBlock: expected a skip [${[...up.shape.slice(0, 4), this.outChannels].join(', ')}], found [${skip.shape.join(', ')}]`);
+      }
+      return this.convBlock.forward(concatChannels([up, skip]) as tf.Tensor5D);
+    });
   }
 }
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, Rng } from '@swinmm/runtime';
 import { StateDictError, withoutInitialisation } from '@swinmm/nn';
-import { SwinUNETR, UnetResBlock, UnetrUpBlock, diceCELoss, diceCELossParts } from '../src/index.js';
+import { PatchMerging, SwinTransformerBlock } from '@swinmm/swin';
+import { SwinUNETR, UnetBasicBlock, UnetResBlock, UnetrUpBlock, diceCELoss, diceCELossParts } from '../src/index.js';
 
 function rand(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(Rng.fromSeed(seed).uniformArray(shape.reduce((a, b) => a * b, 1), -1, 1), shape);
@@ -169,5 +170,40 @@ describe('training steps', () => {
     expect(second).toBeLessThan(first);
     optimizer.dispose();
     model.dispose();
+  });
+});
+
+describe('inference memory', () => {
+  // Without a gradient tape, a block's intermediates must be freed when the block returns (not
+  // at the end of the whole forward pass): the F 48 / 96³ forward pass only fits the wasm
+  // backend's 4 GB heap that way (tools/bench-models).
+  it('each block leaves exactly its output behind', () => {
+    const rng = Rng.fromSeed(3);
+    const x8 = rand([1, 8, 8, 8, 4], 8) as tf.Tensor5D;
+    const x4 = rand([1, 4, 4, 4, 4], 9) as tf.Tensor5D;
+    const skip = rand([1, 8, 8, 8, 2], 10) as tf.Tensor5D;
+    const blocks = {
+      UnetResBlock: new UnetResBlock(4, 2, { rng }),
+      UnetBasicBlock: new UnetBasicBlock(4, 2, { rng }),
+      UnetrUpBlock: new UnetrUpBlock(4, 2, { rng }),
+      SwinTransformerBlock: new SwinTransformerBlock(4, 2, [7, 7, 7], [0, 0, 0], { rng }),
+      PatchMerging: new PatchMerging(4, 'merging', rng),
+    };
+    const runs: [string, () => tf.Tensor][] = [
+      ['UnetResBlock', () => blocks.UnetResBlock.forward(x8)],
+      ['UnetBasicBlock', () => blocks.UnetBasicBlock.forward(x8)],
+      ['UnetrUpBlock', () => blocks.UnetrUpBlock.forward(x4, skip)],
+      ['SwinTransformerBlock', () => blocks.SwinTransformerBlock.forward(x8, null)],
+      ['PatchMerging', () => blocks.PatchMerging.forward(x8)],
+    ];
+    for (const [name, run] of runs) {
+      const before = tf.memory().numTensors;
+      const y = run();
+      expect({ name, newTensors: tf.memory().numTensors - before }).toEqual({ name, newTensors: 1 });
+      expect(Number.isFinite(tf.tidy(() => y.sum().arraySync() as number))).toBe(true);
+      y.dispose();
+    }
+    for (const block of Object.values(blocks)) block.dispose();
+    tf.dispose([x8, x4, skip]);
   });
 });

@@ -193,13 +193,18 @@ export class SwinTransformerBlock extends Module {
     const shifted = shift.some((s) => s > 0);
     const { partition, reverse } = this.gatherIndex(b, size, window, shift);
     // Pad (after the norm: padded tokens are exact zeros), shift and partition as one gather.
-    const tokens = tf.reshape(this.norm1.forward(x), [-1, c]) as tf.Tensor2D;
-    const n = window[0] * window[1] * window[2];
-    const windows = tf.reshape(gatherRows(tokens, partition), [-1, n, c]) as tf.Tensor3D;
-    const attended = this.attn.forward(windows, shifted ? mask : null, partition);
-    const y = tf.reshape(gatherRows(tf.reshape(attended, [-1, c]) as tf.Tensor2D, reverse), x.shape);
-    const x1 = tf.add(x, this.dropPath.forward(y));
-    return tf.add(x1, this.dropPath.forward(this.mlp.forward(this.norm2.forward(x1)))) as tf.Tensor5D;
+    // One tidy per block (as in every block of the models): without a tape the intermediates are
+    // freed as soon as the block returns instead of at the end of the whole forward pass; with
+    // a tape, what backward needs is kept by the engine anyway.
+    return tf.tidy(() => {
+      const tokens = tf.reshape(this.norm1.forward(x), [-1, c]) as tf.Tensor2D;
+      const n = window[0] * window[1] * window[2];
+      const windows = tf.reshape(gatherRows(tokens, partition), [-1, n, c]) as tf.Tensor3D;
+      const attended = this.attn.forward(windows, shifted ? mask : null, partition);
+      const y = tf.reshape(gatherRows(tf.reshape(attended, [-1, c]) as tf.Tensor2D, reverse), x.shape);
+      const x1 = tf.add(x, this.dropPath.forward(y));
+      return tf.add(x1, this.dropPath.forward(this.mlp.forward(this.norm2.forward(x1)))) as tf.Tensor5D;
+    });
   }
 }
 
@@ -244,9 +249,11 @@ export class PatchMerging extends Module {
   /** `[B, D, H, W, C]` → `[B, ⌈D/2⌉, ⌈H/2⌉, ⌈W/2⌉, 2C]`. */
   forward(x: tf.Tensor5D): tf.Tensor5D {
     const [, d0, h0, w0] = x.shape;
-    const y = padEnd3d(x, [d0 % 2, h0 % 2, w0 % 2]);
-    // The 8 strided sub-grids in the variant's slot order, concatenated along channels.
-    const merged = spaceToDepth2(y as tf.Tensor5D, MERGE_ORDERS[this.kind]);
-    return this.reduction.forward(this.norm.forward(merged)) as tf.Tensor5D;
+    return tf.tidy(() => {
+      const y = padEnd3d(x, [d0 % 2, h0 % 2, w0 % 2]);
+      // The 8 strided sub-grids in the variant's slot order, concatenated along channels.
+      const merged = spaceToDepth2(y as tf.Tensor5D, MERGE_ORDERS[this.kind]);
+      return this.reduction.forward(this.norm.forward(merged)) as tf.Tensor5D;
+    });
   }
 }
