@@ -6,7 +6,7 @@
 // For each backend it prints JSON: median forward time and median training-step time (forward,
 // DiceCE, backward, one Adam update) over `repeats` runs after one warm-up, the peak tensor bytes
 // of a training step (tf.profile), the process RSS, and the kernel time by op type of one
-// training step (the fused JavaScript kernels of @swinmm/nn appear as "(custom: JS kernels)").
+// training step (the fused JavaScript kernels of @swinmm/nn appear as "unnamed scope": tf.customGrad kernels).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../packages/runtime/dist/index.js';
 import { withoutInitialisation } from '../../packages/nn/dist/index.js';

@@ -12,6 +12,7 @@ import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readVolume, withData, writeVolume, type Volume } from '@swinmm/data';
 import { multiViewFusion, type BlendMode, type TwoViewPredictor } from '@swinmm/inference';
+import { explainBackendError } from '@swinmm/runtime';
 import { orientation, resampleToAffine, scaleIntensityRange, spacing } from '@swinmm/transforms';
 import type { ViewId } from '@swinmm/transforms/tensor';
 import { caseName, LABEL_EXTENSIONS } from './evaluate.js';
@@ -170,7 +171,13 @@ export async function inferFiles(
     options.onCase?.({ index: i, total: files.length, file });
     const t0 = performance.now();
     const image = await readVolume(file);
-    const prediction = await predictVolume(image, predictor, options);
+    let prediction: Awaited<ReturnType<typeof predictVolume>>;
+    try {
+      prediction = await predictVolume(image, predictor, options);
+    } catch (error) {
+      // A full wasm heap surfaces as a cryptic abort: say what happened and what to do instead.
+      throw explainBackendError(error);
+    }
     const name = basename(file);
     const output = join(outDir, name);
     await writeVolume(output, prediction.labels);

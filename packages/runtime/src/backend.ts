@@ -285,7 +285,10 @@ export class BackendOutOfMemoryError extends Error {
   }
 }
 
-const WASM_MEMORY_FAILURE = /memory access out of bounds|Aborted\(|out of memory|Cannot enlarge memory|Array buffer allocation failed/i;
+// How a full wasm heap shows up: aborts from inside WebAssembly, failed growth, and (measured with
+// the F 48 SwinUNETR at 96³ before its blocks freed their intermediates) a RangeError "offset is
+// out of bounds" from the backend copying a new tensor into a heap that is already at 4 GB.
+const WASM_MEMORY_FAILURE = /memory access out of bounds|Aborted\(|out of memory|Cannot enlarge memory|Array buffer allocation failed|offset is out of bounds/i;
 
 /**
  * Turns the wasm backend's cryptic failures when its heap runs out (an `Aborted()` or `memory

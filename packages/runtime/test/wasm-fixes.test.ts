@@ -103,6 +103,7 @@ describe('explainBackendError', () => {
     expect((explained as Error).message).toMatch(/wasm backend ran out of memory \(its WebAssembly heap stops at 4 GB; found: Aborted\(\)/);
     expect((explained as Error).message).toMatch(/Use the 'cpu' backend/);
     expect((explained as Error).cause).toBe(aborted);
+    expect(explainBackendError(new RangeError('offset is out of bounds'))).toBeInstanceOf(BackendOutOfMemoryError);
     const other = new RangeError('shapes differ');
     expect(explainBackendError(other)).toBe(other);
     await initBackend('cpu', { log: () => {} });
