@@ -1,5 +1,6 @@
 /**
- * The `swinmm` dispatcher: `swinmm <command> [args]`, `swinmm --help`, `swinmm <command> --help`.
+ * The `swinmm` dispatcher: `swinmm <command> [args]`, `swinmm --help`, `swinmm --version`,
+ * `swinmm <command> --help`.
  * Arguments are parsed with `node:util` `parseArgs` from each command's option table.
  *
  * @packageDocumentation
@@ -8,9 +9,11 @@ import { parseArgs } from 'node:util';
 import { WeightsFormatError } from '@swinmm/weights';
 import { CliError, type CliIo, type Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { CLI_VERSION } from './version.js';
 
 export { CliError, type CliIo, type Command, type CommandArgs, type CommandOption } from './command.js';
 export { COMMANDS } from './commands/index.js';
+export { CLI_VERSION } from './version.js';
 
 /** The process's stdout/stderr as a {@link CliIo}. */
 export const processIo: CliIo = {
@@ -27,7 +30,7 @@ export function mainHelp(commands: readonly Command[] = COMMANDS): string {
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'swinmm <command> --help' for a command's arguments and options.",
+    "Run 'swinmm <command> --help' for a command's arguments and options, 'swinmm --version' for the version.",
   ].join('\n');
 }
 
@@ -60,6 +63,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo, com
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.out(mainHelp(commands));
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`swinmm ${CLI_VERSION}`);
+    return 0;
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {

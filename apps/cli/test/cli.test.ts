@@ -7,7 +7,7 @@ import { Module } from '@swinmm/nn';
 import { readSafetensors } from '@swinmm/nn';
 import { initBackend } from '@swinmm/runtime';
 import { relativePositionIndex } from '@swinmm/swin';
-import { runCli, mainHelp, COMMANDS, type CliIo } from '../src/cli.js';
+import { runCli, mainHelp, COMMANDS, CLI_VERSION, type CliIo } from '../src/cli.js';
 import { makeConvertCommand } from '../src/commands/convert.js';
 import type { ModelRegistry } from '../src/models.js';
 
@@ -80,6 +80,16 @@ describe('swinmm dispatcher', () => {
     expect(await runCli(['convert', '--help'], io2)).toBe(0);
     const help = io2.stdout.join('\n');
     for (const flag of ['--source <MAPPING>', '--model <NAME|FILE>', '--strict', '-h, --help']) expect(help).toContain(flag);
+  });
+
+  it('--version prints the version of this package', async () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(CLI_VERSION).toBe(pkg.version);
+    for (const flag of ['--version', '-V']) {
+      const io = capture();
+      expect(await runCli([flag], io)).toBe(0);
+      expect(io.stdout).toEqual([`swinmm ${pkg.version}`]);
+    }
   });
 
   it('usage errors exit with 2 and say what was expected', async () => {
