@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { safetensorToFloat32 } from '@swinmm/nn';
 
 /** The PyTorch dtypes the reader understands. */
 export type TorchDtype = 'float64' | 'float32' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
@@ -118,34 +119,14 @@ export function shapeSize(shape: readonly number[]): number {
   return n;
 }
 
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
-}
-
 /**
  * A tensor's values as float32 whatever its dtype: float16/bfloat16 decoded from their bit
  * patterns, float64 rounded, integers converted (exact up to 2^24). Returns the tensor's own
- * array when it already is float32.
+ * array when it already is float32. (The decoding is @swinmm/nn's, under the safetensors name of
+ * the dtype.)
  */
 export function tensorToFloat32(t: { dtype: TorchDtype; data: TorchTensorData }): Float32Array {
-  if (t.dtype === 'float32') return t.data as Float32Array;
-  const out = new Float32Array(t.data.length);
-  if (t.dtype === 'bfloat16') {
-    const bits = new Uint32Array(out.buffer);
-    const src = t.data as Uint16Array;
-    for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
-  } else if (t.dtype === 'float16') {
-    const src = t.data as Uint16Array;
-    for (let i = 0; i < src.length; i++) out[i] = halfToFloat(src[i]);
-  } else {
-    for (let i = 0; i < t.data.length; i++) out[i] = Number(t.data[i]);
-  }
-  return out;
+  return safetensorToFloat32({ dtype: TORCH_DTYPES[t.dtype].safetensors, shape: [t.data.length], data: t.data });
 }
 
 /** The raw little-endian bytes of a typed array (a view, no copy). */
