@@ -129,8 +129,10 @@ export function runPretraining(config: PretrainConfig, options: RunPretrainingOp
             }
             if (e.type === 'complete') bar?.finish();
             // Files are written in event order; the event is passed on once its files are written.
+            // The time is the event's arrival, not the (later) moment its line is written.
+            const time = new Date().toISOString();
             chain = chain.then(async () => {
-              await appendFile(metricsFile, JSON.stringify({ time: new Date().toISOString(), ...e }) + '\n');
+              await appendFile(metricsFile, JSON.stringify({ time, ...e }) + '\n');
               if (e.type === 'checkpoint' || e.type === 'complete') await writeCurve();
               if (e.type === 'complete') {
                 const bytes = await saveModelWeights(model, join(dir, 'ssl_head.safetensors'), { steps: String(e.step) });

@@ -383,8 +383,18 @@ async function run<B>(options: TrainLoopOptions<B>, emit: (e: TrainEvent) => voi
       emit({ type: 'checkpoint', step, path: file, bytes });
       if (ck.keepLast !== undefined) await pruneCheckpoints(ck.dir, ck.keepLast);
     }
+    await yieldToEventLoop();
   }
   if (step >= options.totalSteps) emit({ type: 'complete', step, seconds: (Date.now() - started) / 1000 });
+}
+
+/**
+ * One turn of the event loop between steps. A step is synchronous compute, and awaiting settled
+ * promises only drains microtasks, so without this the subscribers' file writes (metrics lines),
+ * timers and signal handlers would wait until the whole run ends.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 async function pruneCheckpoints(dir: string, keep: number): Promise<void> {

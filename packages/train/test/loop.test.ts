@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { firstValueFrom, lastValueFrom, toArray, take } from 'rxjs';
+import { firstValueFrom, lastValueFrom, tap, toArray, take } from 'rxjs';
 import { initBackend, type Rng } from '@swinmm/runtime';
 import {
   AdamW,
@@ -168,6 +168,25 @@ describe('trainLoop', () => {
     await expect(lastValueFrom(trainLoop({ task, optimizer, totalSteps: 3, seed: 0 }))).rejects.toThrow(/step 1: the loss is Infinity/);
     await expect(lastValueFrom(trainLoop({ task, optimizer, totalSteps: 0, seed: 0 }))).rejects.toThrow(/totalSteps must be an integer > 0/);
     await expect(lastValueFrom(trainLoop({ task, optimizer, totalSteps: 1, seed: 0, resumeFrom: path.join(tmp, 'nope.safetensors') }))).rejects.toThrow(/nope\.safetensors/);
+    optimizer.dispose();
+    tf.dispose(params.map(([, v]) => v));
+  });
+
+  it('lets the event loop turn between steps (timers and I/O of subscribers run during the run)', async () => {
+    const { task, params } = makeTask();
+    const { optimizer } = makeOptim(params);
+    let stepsDone = 0;
+    let stepsWhenTimerFired = -1;
+    setTimeout(() => (stepsWhenTimerFired = stepsDone), 0);
+    await lastValueFrom(
+      trainLoop({ task, optimizer, totalSteps: 4, seed: 0 }).pipe(
+        tap((e) => {
+          if (e.type === 'step') stepsDone = e.step;
+        }),
+      ),
+    );
+    expect(stepsDone).toBe(4);
+    expect(stepsWhenTimerFired).toBe(1);
     optimizer.dispose();
     tf.dispose(params.map(([, v]) => v));
   });
