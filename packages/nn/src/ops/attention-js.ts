@@ -75,27 +75,34 @@ function logitsRow(blk: HeadBlock, i: number, scale: number, biasT: Float32Array
   if (biasT) for (let j = 0; j < n; j++) row[j] = biasT[biasOff + i * n + j];
   else row.fill(0);
   if (mask) for (let j = 0; j < n; j++) row[j] += mask[maskOff + i * n + j];
-  // Four head dims per pass over the keys: each pass is loop-overhead bound, not arithmetic bound.
-  let d = 0;
-  for (; d + 4 <= hd; d += 4) {
-    const q0 = q[i * hd + d] * scale;
-    const q1 = q[i * hd + d + 1] * scale;
-    const q2 = q[i * hd + d + 2] * scale;
-    const q3 = q[i * hd + d + 3] * scale;
-    const k0 = d * n;
-    const k1 = k0 + n;
-    const k2 = k1 + n;
-    const k3 = k2 + n;
-    for (let j = 0; j < n; j++) row[j] += q0 * kT[k0 + j] + q1 * kT[k1 + j] + q2 * kT[k2 + j] + q3 * kT[k3 + j];
-  }
-  for (; d < hd; d++) {
-    const qd = q[i * hd + d] * scale;
-    const kd = d * n;
-    for (let j = 0; j < n; j++) row[j] += qd * kT[kd + j];
-  }
+  addScaledRows(row, q, i * hd, scale, kT, n, hd);
   let m = NEG_INF;
   for (let j = 0; j < n; j++) if (row[j] > m) m = row[j];
   return m;
+}
+
+/**
+ * `row[j] += Σ_d scale·coef[from + d] · mT[d, j]` over the hd rows of `mT` `[hd, n]`, four rows per
+ * pass over the n entries: each pass is loop-overhead bound, not arithmetic bound.
+ */
+function addScaledRows(row: Float64Array, coef: Float64Array, from: number, scale: number, mT: Float64Array, n: number, hd: number): void {
+  let d = 0;
+  for (; d + 4 <= hd; d += 4) {
+    const c0 = coef[from + d] * scale;
+    const c1 = coef[from + d + 1] * scale;
+    const c2 = coef[from + d + 2] * scale;
+    const c3 = coef[from + d + 3] * scale;
+    const m0 = d * n;
+    const m1 = m0 + n;
+    const m2 = m1 + n;
+    const m3 = m2 + n;
+    for (let j = 0; j < n; j++) row[j] += c0 * mT[m0 + j] + c1 * mT[m1 + j] + c2 * mT[m2 + j] + c3 * mT[m3 + j];
+  }
+  for (; d < hd; d++) {
+    const cd = coef[from + d] * scale;
+    const md = d * n;
+    for (let j = 0; j < n; j++) row[j] += cd * mT[md + j];
+  }
 }
 
 /** `out[d] = Σ_j weights[j] · mT[d, j]` for every d < hd (`mT` is `[hd, n]`), four dims per pass. */
@@ -206,6 +213,7 @@ function backwardRows(
   const { q, kT, vT } = blk;
   const dq = new Float64Array(n * hd);
   const dqRow = new Float64Array(hd);
+  const dyRow = new Float64Array(hd);
   const dkT = new Float64Array(hd * n);
   const dvT = new Float64Array(hd * n);
   const stride = 3 * c;
@@ -222,7 +230,10 @@ function backwardRows(
         // A query whose output gradient is zero contributes nothing (every term below carries a
         // factor dy_i): the padding tokens of a window, whose outputs are cropped away, are skipped.
         let live = false;
-        for (let d = 0; d < hd; d++) if (dy[doi + d] !== 0) live = true;
+        for (let d = 0; d < hd; d++) {
+          dyRow[d] = dy[doi + d];
+          if (dyRow[d] !== 0) live = true;
+        }
         if (!live) continue;
         const rowIndex = (w * heads + h) * n + i;
         if (probs) {
@@ -235,23 +246,7 @@ function backwardRows(
         }
         // dp_j = dy_i · v_j; dsum = Σ_j p_j dp_j.
         dp.fill(0);
-        let d = 0;
-        for (; d + 4 <= hd; d += 4) {
-          const g0 = dy[doi + d];
-          const g1 = dy[doi + d + 1];
-          const g2 = dy[doi + d + 2];
-          const g3 = dy[doi + d + 3];
-          const v0 = d * n;
-          const v1 = v0 + n;
-          const v2 = v1 + n;
-          const v3 = v2 + n;
-          for (let j = 0; j < n; j++) dp[j] += g0 * vT[v0 + j] + g1 * vT[v1 + j] + g2 * vT[v2 + j] + g3 * vT[v3 + j];
-        }
-        for (; d < hd; d++) {
-          const gd = dy[doi + d];
-          const vd = d * n;
-          for (let j = 0; j < n; j++) dp[j] += gd * vT[vd + j];
-        }
+        addScaledRows(dp, dyRow, 0, 1, vT, n, hd);
         let dsum = 0;
         for (let j = 0; j < n; j++) dsum += p[j] * dp[j];
         // dp becomes ds_j = p_j (dp_j − dsum), the gradient of the logits.
@@ -265,7 +260,7 @@ function backwardRows(
         for (let d = 0; d < hd; d++) {
           dq[i * hd + d] = dqRow[d] * scale;
           const off = d * n;
-          const gd = dy[doi + d];
+          const gd = dyRow[d];
           const qd = q[i * hd + d] * scale;
           for (let j = 0; j < n; j++) {
             dkT[off + j] += qd * dp[j];
