@@ -318,6 +318,21 @@ describe('JavaScript conv3d (cpu, wasm)', () => {
   });
 
   it.each([
+    [20000, 3, 5], // transposes a (fewer columns), three row blocks
+    [20000, 6, 2], // transposes b and the product back
+    [7, 4, 4],
+  ])('addTransposedProduct over %i rows (%i, %i columns) adds Aᵀ·B to a float64 sum as a float64 loop does', async (rows, ka, kb) => {
+    const { addTransposedProduct } = await import('../src/ops/gemm.js');
+    const a = Float32Array.from({ length: rows * ka }, (_, i) => Math.sin(0.37 * i));
+    const b = Float32Array.from({ length: rows * kb }, (_, i) => Math.cos(0.11 * i));
+    const expected = new Float64Array(ka * kb).fill(0.5);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < ka; i++) for (let j = 0; j < kb; j++) expected[i * kb + j] += a[r * ka + i] * b[r * kb + j];
+    const into = new Float64Array(ka * kb).fill(0.5);
+    addTransposedProduct(into, a, b, rows, ka, kb);
+    for (let i = 0; i < expected.length; i++) expect(Math.abs(into[i] - expected[i]) / (Math.abs(expected[i]) + 1)).toBeLessThan(1e-5);
+  });
+
+  it.each([
     ['wasm', [2, 4, 3, 5, 3], 3],
     ['js', [2, 4, 3, 5, 3], 3],
     // More voxels than one filter-gradient slab (8192 rows), and a k5 filter.

@@ -12,14 +12,13 @@
  * - forward: `Σ_a col(x)[plane + a] · W_a`, with W_a `[k²·Cin, Cout]` (the filter's own layout);
  * - input gradient: the same convolution of dy with the filter mirrored in space and its channel
  *   axes swapped (exact for symmetric "same" padding);
- * - filter gradient: `dyᵀ · col(x)[plane + a]` per block of at most {@link FILTER_GRAD_ROWS}
- *   rows, the blocks summed in float64 (XNNPACK sums in float32, which loses ~1e-3 over a whole
- *   volume).
+ * - filter gradient: `col(x)[plane + a]ᵀ · dy` per slab and x tap, summed in float64 blocks by
+ *   {@link addTransposedProduct} (XNNPACK sums in float32, which loses ~1e-3 over a whole volume).
  *
  * @module
  */
 import * as tf from '@tensorflow/tfjs';
-import { gemm } from './gemm.js';
+import { addTransposedProduct, gemm } from './gemm.js';
 
 const { max, min } = Math;
 
@@ -33,8 +32,6 @@ interface Geometry {
 
 /** Floats per unfolded slab (32 MB), which bounds the extra memory of a convolution. */
 const SLAB_FLOATS = 1 << 23;
-/** Rows per product of the filter gradient (a float32 sum over more rows loses precision). */
-const FILTER_GRAD_ROWS = 8192;
 
 /**
  * Unfolds the (y, z) neighbourhoods of the x-planes `xFrom … xFrom+planes−1` of batch item `n`
@@ -144,18 +141,12 @@ function filterGradient(x: Float32Array, cin: number, dy: Float32Array, cout: nu
   const planeRows = g.Y * g.Z;
   const width = k * k * cin;
   const sum = new Float64Array(k * width * cout);
-  const dyT = new Float32Array(cout * FILTER_GRAD_ROWS);
   forEachSlab(x, cin, g, (n, x0, planes, col) => {
-    const slabRows = planes * planeRows;
-    const dyStart = (n * g.X + x0) * planeRows;
-    for (let r0 = 0; r0 < slabRows; r0 += FILTER_GRAD_ROWS) {
-      const rows = min(FILTER_GRAD_ROWS, slabRows - r0);
-      for (let r = 0; r < rows; r++) for (let co = 0; co < cout; co++) dyT[co * rows + r] = dy[(dyStart + r0 + r) * cout + co];
-      for (let a = 0; a < k; a++) {
-        const part = gemm(dyT, col.subarray((a * planeRows + r0) * width), cout, rows, width); // [cout, k²·cin]
-        const base = a * width * cout;
-        for (let co = 0; co < cout; co++) for (let j = 0; j < width; j++) sum[base + j * cout + co] += part[co * width + j];
-      }
+    const rows = planes * planeRows;
+    const dySlab = dy.subarray((n * g.X + x0) * planeRows * cout);
+    for (let a = 0; a < k; a++) {
+      // Filter rows of x tap a ([k²·cin, cout]) from the unfolded planes shifted by a.
+      addTransposedProduct(sum.subarray(a * width * cout, (a + 1) * width * cout), col.subarray(a * planeRows * width), dySlab, rows, width, cout);
     }
   });
   return Float32Array.from(sum);

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { implementationFor } from './registry.js';
-import { gemm, gemmEngine } from './gemm.js';
+import { addTransposedProduct, gemm, gemmEngine, transposeRows } from './gemm.js';
 
 /** Rows per partial product of a weight gradient (see {@link weightGradient}). */
 const GRADIENT_CHUNK_ROWS = 8192;
@@ -53,20 +53,11 @@ const matMulPlainGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf
   w: tf.Tensor2D,
 ) => tf.Tensor2D;
 
-/** `[r, c]` → `[c, r]` of rows `r0 … r0+rows−1` of a row-major matrix with `c` columns. */
-function transposeRows(a: Float32Array, c: number, r0: number, rows: number, out: Float32Array): Float32Array {
-  for (let r = 0; r < rows; r++) {
-    const from = (r0 + r) * c;
-    for (let j = 0; j < c; j++) out[j * rows + r] = a[from + j];
-  }
-  return out;
-}
-
 /**
  * `x · w + b` through {@link gemm} (XNNPACK called from the cpu backend), with its gradients: the
  * cpu backend's own matMul runs at ~0.5 GFLOP/s, and its bias gradient (a column sum) transposes
- * first. The weight gradient `xᵀ · dy` is summed per chunk of {@link GRADIENT_CHUNK_ROWS} rows in
- * float64, as in {@link weightGradient}; the bias gradient in float64.
+ * first. The weight gradient `xᵀ · dy` is summed in float64 blocks ({@link addTransposedProduct}),
+ * the bias gradient in float64.
  */
 const linearViaGemm = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, w]);
@@ -82,18 +73,8 @@ const linearViaGemm = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tens
       const dyData = dy.dataSync() as Float32Array;
       const wT = transposeRows(ws.dataSync() as Float32Array, outF, 0, inF, new Float32Array(inF * outF));
       const dx = gemm(dyData, wT, n, outF, inF);
-      const xData = xs.dataSync() as Float32Array;
-      const chunk = Math.min(n, GRADIENT_CHUNK_ROWS);
-      const xT = new Float32Array(inF * chunk);
-      const dyChunk = new Float32Array(chunk * outF);
       const sum = new Float64Array(inF * outF);
-      for (let r0 = 0; r0 < n; r0 += chunk) {
-        const rows = Math.min(chunk, n - r0);
-        transposeRows(xData, inF, r0, rows, xT);
-        dyChunk.set(dyData.subarray(r0 * outF, (r0 + rows) * outF));
-        const part = gemm(xT, dyChunk, inF, rows, outF);
-        for (let i = 0; i < part.length; i++) sum[i] += part[i];
-      }
+      addTransposedProduct(sum, xs.dataSync() as Float32Array, dyData, n, inF, outF);
       const db = new Float64Array(outF);
       for (let r = 0; r < n; r++) for (let j = 0; j < outF; j++) db[j] += dyData[r * outF + j];
       return [tf.tensor2d(dx, [n, inF]), tf.tensor2d(Float32Array.from(sum), [inF, outF]), tf.tensor1d(Float32Array.from(db))];
