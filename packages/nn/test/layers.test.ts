@@ -51,6 +51,15 @@ describe('hot formulations', () => {
       const gf = tf.grads(f)([x, w, b]);
       const gg = tf.grads(g)([x, w, b]);
       gf.forEach((t, i) => expect(maxAbs(t, gg[i]) / (tf.max(tf.abs(gg[i])).dataSync()[0] + 1)).toBeLessThan(1e-5));
+      // Without a bias (e.g. PatchMerging's reduction): the same value and gradients, and no bias gradient.
+      const fNoBias = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(linear(xx, ww as tf.Tensor2D), r));
+      const gNoBias = (xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(tf.reshape(tf.matMul(tf.reshape(xx, [rows, 4]), ww as tf.Tensor2D), [shape[0], shape[1], 3]), r));
+      const fn = fNoBias(x, w).arraySync() as number;
+      expect(Math.abs(fn - (gNoBias(x, w).arraySync() as number)) / (Math.abs(fn) + 1)).toBeLessThan(1e-5);
+      const hf = tf.grads(fNoBias)([x, w]);
+      const hg = tf.grads(gNoBias)([x, w]);
+      expect(hf).toHaveLength(2);
+      hf.forEach((t, i) => expect(maxAbs(t, hg[i]) / (tf.max(tf.abs(hg[i])).dataSync()[0] + 1)).toBeLessThan(1e-5));
       expect(() => linear(rand([2, 5], 1), w)).toThrow('linear: expected the last axis of the input to be 4, found shape [2, 5]');
     } finally {
       delete process.env.SWINMM_GEMM;

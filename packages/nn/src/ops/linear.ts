@@ -53,37 +53,48 @@ const matMulPlainGrad = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf
   w: tf.Tensor2D,
 ) => tf.Tensor2D;
 
+type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+
 /**
- * `x · w + b` through {@link gemm} (XNNPACK called from the cpu backend), with its gradients: the
+ * `x · w (+ b)` through {@link gemm} (XNNPACK called from the cpu backend), with its gradients: the
  * cpu backend's own matMul runs at ~0.5 GFLOP/s, and its bias gradient (a column sum) transposes
  * first. The weight gradient `xᵀ · dy` is summed in float64 blocks ({@link addTransposedProduct}),
- * the bias gradient in float64.
+ * the bias gradient (only when there is a bias) in float64.
  */
-const linearViaGemm = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+function gemmLinear(x: tf.Tensor2D, w: tf.Tensor2D, bias: Float32Array | null, save: tf.GradSaveFunc): { value: tf.Tensor; gradFunc: GradFunc } {
   save([x, w]);
   const [n, inF] = x.shape;
   const outF = w.shape[1];
   const y = gemm(x.dataSync() as Float32Array, w.dataSync() as Float32Array, n, inF, outF);
-  const bias = b.dataSync() as Float32Array;
-  for (let r = 0; r < n; r++) for (let j = 0; j < outF; j++) y[r * outF + j] += bias[j];
+  if (bias) for (let r = 0; r < n; r++) for (let j = 0; j < outF; j++) y[r * outF + j] += bias[j];
   return {
     value: tf.tensor2d(y, [n, outF]),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    gradFunc: (dy, saved) => {
       const [xs, ws] = saved;
       const dyData = dy.dataSync() as Float32Array;
       const wT = transposeRows(ws.dataSync() as Float32Array, outF, 0, inF, new Float32Array(inF * outF));
       const dx = gemm(dyData, wT, n, outF, inF);
       const sum = new Float64Array(inF * outF);
       addTransposedProduct(sum, xs.dataSync() as Float32Array, dyData, n, inF, outF);
-      const db = new Float64Array(outF);
-      for (let r = 0; r < n; r++) for (let j = 0; j < outF; j++) db[j] += dyData[r * outF + j];
-      return [tf.tensor2d(dx, [n, inF]), tf.tensor2d(Float32Array.from(sum), [inF, outF]), tf.tensor1d(Float32Array.from(db))];
+      const grads: tf.Tensor[] = [tf.tensor2d(dx, [n, inF]), tf.tensor2d(Float32Array.from(sum), [inF, outF])];
+      if (bias) {
+        const db = new Float64Array(outF);
+        for (let r = 0; r < n; r++) for (let j = 0; j < outF; j++) db[j] += dyData[r * outF + j];
+        grads.push(tf.tensor1d(Float32Array.from(db)));
+      }
+      return grads;
     },
   };
-}) as unknown as (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] }) as (
+}
+
+type CustomGradBody = (...args: (tf.Tensor | tf.GradSaveFunc)[]) => { value: tf.Tensor; gradFunc: GradFunc };
+
+const linearViaGemm = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) =>
+  gemmLinear(x, w, b.dataSync() as Float32Array, save)) as unknown as CustomGradBody) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
+
+const linearViaGemmNoBias = tf.customGrad(((x: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => gemmLinear(x, w, null, save)) as unknown as CustomGradBody) as (
   x: tf.Tensor2D,
   w: tf.Tensor2D,
-  b: tf.Tensor1D,
 ) => tf.Tensor2D;
 
 /** The signature of a linear implementation: `x` `[..., in]`, `w` `[in, out]`, optional `b` `[out]`. */
@@ -95,7 +106,7 @@ function defaultLinear(x: tf.Tensor, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor
   const x2 = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape(x, [-1, inF]) as tf.Tensor2D;
   let y: tf.Tensor;
   if (tf.getBackend() === 'cpu' && gemmEngine() === 'wasm') {
-    y = b ? linearViaGemm(x2, w, b) : tf.tidy(() => linearViaGemm(x2, w, tf.zeros([outF]) as tf.Tensor1D));
+    y = b ? linearViaGemm(x2, w, b) : linearViaGemmNoBias(x2, w);
   } else {
     y = matMulPlainGrad(x2, w);
     if (b) y = tf.add(y, b);
